@@ -1,0 +1,64 @@
+// The `coffer` command line: parses arguments with commander and hands each subcommand to its own module.
+import { Command } from "commander";
+import { reportAndExit } from "./errors.ts";
+import { mkfsCommand } from "./mkfs.ts";
+import { mountCommand } from "./mount.ts";
+import { statCommand } from "./stat.ts";
+import { umountCommand } from "./umount.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("coffer")
+    .description("Encrypted, deduplicated storage on S3 or a local directory, mounted as a Linux filesystem")
+    .showHelpAfterError("(coffer --help lists the commands)");
+
+  program
+    .command("mkfs")
+    .description("create a filesystem in a storage location")
+    .argument("<url>", "local:///abs/dir, s3://BUCKET[/PREFIX] or s3c://HOST:PORT/BUCKET[/PREFIX]")
+    .option("--authfile <file>", "authinfo file with credentials and passphrase (default ~/.coffer/authinfo)")
+    .option("--plain", "compress and deduplicate but do not encrypt")
+    .option("--block-size <size>", "size of data blocks, e.g. 1M or 4M (default 4M)")
+    .option("--force", "replace an existing filesystem (its data is lost)")
+    .action((url: string, opts) => mkfsCommand(url, opts));
+
+  program
+    .command("mount")
+    .description("mount a filesystem; returns once it is usable unless --fg")
+    .argument("<url>", "storage URL given to mkfs")
+    .argument("<mountpoint>", "an existing, empty directory")
+    .option("--authfile <file>", "authinfo file (default ~/.coffer/authinfo)")
+    .option("--allow-other", "let users other than the mounting one use the mount (Samba, NFS)")
+    .option("--fg", "stay in the foreground and log to stdout (for systemd)")
+    .option("--cachedir <dir>", "where cached blocks and metadata live (default ~/.coffer/cache)")
+    .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G")
+    .option("--compress <algo>", "zstd-1 … zstd-22, or none (default zstd-1)")
+    .option("--debug", "log every FUSE request and reply")
+    .option("--log <file>", "log file (default ~/.coffer/mount.log when not --fg)")
+    .option("--force-unlock", "take over a mount lock left by another machine that is gone")
+    .action((url: string, mountpoint: string, opts) => mountCommand(url, mountpoint, opts));
+
+  program
+    .command("umount")
+    .description("unmount; returns only when every byte is stored")
+    .argument("<mountpoint>")
+    .action((mountpoint: string) => umountCommand(mountpoint));
+
+  program
+    .command("stat")
+    .description("entries, sizes before and after dedup and compression, cache and dirty bytes")
+    .argument("<mountpoint>")
+    .option("--json", "print one JSON object")
+    .action((mountpoint: string, opts) => statCommand(mountpoint, opts));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    reportAndExit(error);
+  }
+}
+
+if (import.meta.main) await main(process.argv);

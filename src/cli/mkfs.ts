@@ -1,0 +1,64 @@
+// `coffer mkfs`: creates a filesystem (master key, empty metadata, parameters) in a storage location.
+import { z } from "zod";
+import { loadAuthinfo } from "../config/authinfo.ts";
+import { createFilesystemKeys, keyObjectExists } from "../fs/crypto/keys.ts";
+import { openStore } from "../fs/mount.ts";
+import { createFilesystemOnStore } from "../fs/vfs/index.ts";
+import { UserError } from "../user-error.ts";
+import { askNewSecret } from "./prompt.ts";
+import { completeBackendCredentials } from "./secrets.ts";
+import { sizeOption } from "./sizes.ts";
+
+export const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
+
+const MkfsOptions = z.object({
+  authfile: z.string().optional(),
+  plain: z.boolean().default(false),
+  force: z.boolean().default(false),
+  blockSize: sizeOption
+    .optional()
+    .refine((n) => n === undefined || (n >= 64 * 1024 && n <= 64 * 1024 * 1024 && (n & (n - 1)) === 0), {
+      message: "--block-size must be a power of two between 64K and 64M",
+    }),
+});
+
+export async function mkfsCommand(url: string, rawOptions: unknown): Promise<void> {
+  const parsed = MkfsOptions.safeParse(rawOptions);
+  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
+  const opts = parsed.data;
+  const auth = completeBackendCredentials(url, loadAuthinfo(url, opts.authfile));
+  const backend = openStore(url, auth);
+  try {
+    if (await keyObjectExists(backend)) {
+      if (!opts.force) {
+        throw new UserError(`a coffer filesystem already exists at ${url}; add --force to replace it (its data is lost)`);
+      }
+      await removeEverything(backend);
+    }
+    const passphrase = opts.plain
+      ? null
+      : (auth.fsPassphrase ?? askNewSecret(`Encryption passphrase for ${url}: `, "fs-passphrase"));
+    if (passphrase !== null && passphrase.length === 0) {
+      throw new UserError("the encryption passphrase is empty; choose one, or use --plain for no encryption");
+    }
+    const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
+    const keys = await createFilesystemKeys(backend, passphrase);
+    await createFilesystemOnStore(backend, keys, { blockSize });
+    const kind = opts.plain ? "unencrypted (--plain)" : "encrypted";
+    process.stdout.write(`Created an ${kind} coffer filesystem at ${url} (block size ${blockSize / 1024} KiB).\nMount it with: coffer mount ${url} MOUNTPOINT\n`);
+  } finally {
+    await backend.close();
+  }
+}
+
+async function removeEverything(backend: Awaited<ReturnType<typeof openStore>>): Promise<void> {
+  let batch: string[] = [];
+  for await (const object of backend.list("")) {
+    batch.push(object.key);
+    if (batch.length === 1000) {
+      await backend.deleteMany(batch);
+      batch = [];
+    }
+  }
+  if (batch.length) await backend.deleteMany(batch);
+}

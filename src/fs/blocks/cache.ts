@@ -1,0 +1,300 @@
+// BlockCache: the local cache directory of block files — reads, writes, dirty tracking, downloads, LRU eviction.
+//
+// One file per cached block (`<cacheDir>/blocks/<inode>-<blkno>`), holding the block's current content
+// (possibly shorter than the block size: the rest reads as zeros). A cached block is either clean (equal
+// to the object the block map names) or dirty (newer; recorded in dirty_blocks). Dirty blocks are never
+// evicted. Every write bumps the block's generation so an upload that finishes after a newer write does
+// not mark the block clean (see docs/concurrency.md). Sync file I/O: each call is atomic on the main thread.
+import {
+  closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync,
+  statSync, writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { Backend } from "../store/backend.ts";
+import type { BlockMap } from "../meta/blockmap.ts";
+import { objectKey } from "../meta/blockmap.ts";
+import type { ObjectCodec } from "./object-codec.ts";
+
+export const blockKey = (inode: number, blkno: number): string => `${inode}-${blkno}`;
+
+interface Cached {
+  inode: number;
+  blkno: number;
+  /** Bytes the cache file holds. */
+  size: number;
+}
+
+export interface BlockCacheOptions {
+  dir: string;
+  blockSize: number;
+  maxBytes: number;
+  backend: Backend;
+  codec: ObjectCodec;
+  map: BlockMap;
+  log: (line: string) => void;
+}
+
+export class BlockCache {
+  readonly blockSize: number;
+  private readonly dir: string;
+  /** Cached blocks in LRU order (first = least recently used). */
+  private readonly files = new Map<string, Cached>();
+  /** Dirty blocks -> generation (bumped on every change) and the time they first went dirty. */
+  private readonly dirty = new Map<string, { gen: number; since: number; inode: number; blkno: number }>();
+  private readonly loading = new Map<string, Promise<void>>();
+  private bytes = 0;
+  private genCounter = 0;
+  /** Called when a block goes dirty (the upload queue's wake-up). */
+  onDirty: () => void = () => {};
+
+  constructor(private readonly o: BlockCacheOptions) {
+    this.blockSize = o.blockSize;
+    this.dir = join(o.dir, "blocks");
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  /**
+   * Scans the cache directory at open. After an unclean shutdown (`trustClean` false) clean files may
+   * hold writes whose dirty marker never reached the disk, so every file without a dirty marker is
+   * deleted (it is re-downloaded on demand); dirty markers without a file are dropped (logged).
+   */
+  scan(trustClean: boolean): { dirtyBlocks: number; lostBlocks: number } {
+    const dirtyRows = new Set(this.o.map.allDirty().map((d) => blockKey(d.inode, d.blkno)));
+    for (const name of readdirSync(this.dir)) {
+      const m = /^(\d+)-(\d+)$/.exec(name);
+      const p = join(this.dir, name);
+      if (!m) {
+        rmSync(p, { force: true });
+        continue;
+      }
+      const key = name;
+      if (!dirtyRows.has(key) && !trustClean) {
+        rmSync(p, { force: true });
+        continue;
+      }
+      const c = { inode: Number(m[1]), blkno: Number(m[2]), size: statSync(p).size };
+      this.files.set(key, c);
+      this.bytes += c.size;
+    }
+    let lost = 0;
+    for (const d of this.o.map.allDirty()) {
+      const key = blockKey(d.inode, d.blkno);
+      if (!this.files.has(key)) {
+        this.o.log(`cache: dirty block ${key} has no cache file (lost in a crash before fsync); dropping marker`);
+        this.o.map.clearDirty(d.inode, d.blkno);
+        lost++;
+        continue;
+      }
+      this.dirty.set(key, { gen: ++this.genCounter, since: 0, inode: d.inode, blkno: d.blkno });
+    }
+    return { dirtyBlocks: this.dirty.size, lostBlocks: lost };
+  }
+
+  private path(key: string): string {
+    return join(this.dir, key);
+  }
+
+  private touch(key: string, c: Cached): void {
+    this.files.delete(key);
+    this.files.set(key, c);
+  }
+
+  /**
+   * Makes block (inode, blkno) readable synchronously: downloads it into the cache unless it is
+   * cached or a hole. Concurrent callers for the same block share one download.
+   */
+  async ensure(inode: number, blkno: number): Promise<void> {
+    const key = blockKey(inode, blkno);
+    for (;;) {
+      const c = this.files.get(key);
+      if (c) {
+        this.touch(key, c);
+        return;
+      }
+      const objId = this.o.map.get(inode, blkno);
+      if (objId === null) return; // a hole
+      const pending = this.loading.get(key);
+      if (pending) {
+        await pending;
+        continue;
+      }
+      const p = this.download(key, inode, blkno, objId).finally(() => this.loading.delete(key));
+      this.loading.set(key, p);
+      await p;
+    }
+  }
+
+  private async download(key: string, inode: number, blkno: number, objId: number): Promise<void> {
+    const row = this.o.map.object(objId);
+    if (!row) throw new Error(`block ${key} names missing object ${objId}`);
+    const name = objectKey(row.id, row.hash);
+    const plain = await this.o.codec.decode("data", name, await this.o.backend.get(name));
+    // While we awaited, the block may have been rewritten, truncated or re-pointed: only install the
+    // download if the map still names this object and no cache file appeared.
+    if (this.files.has(key) || this.o.map.get(inode, blkno) !== objId) return;
+    this.writeFile(key, inode, blkno, plain, 0, true);
+    this.evict(key);
+  }
+
+  /** Reads [off, off+len) of a block (call after ensure, with no await in between). Holes read as zeros. */
+  read(inode: number, blkno: number, off: number, len: number, out: Uint8Array, outOff: number): void {
+    const key = blockKey(inode, blkno);
+    const c = this.files.get(key);
+    const dst = out.subarray(outOff, outOff + len);
+    dst.fill(0);
+    if (!c || off >= c.size) return;
+    const fd = openSync(this.path(key), "r");
+    try {
+      let done = 0;
+      const want = Math.min(len, c.size - off);
+      while (done < want) {
+        const n = readSync(fd, dst, done, want - done, off + done);
+        if (n <= 0) break;
+        done += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Writes into a block (call after ensure, with no await in between) and marks it dirty. */
+  write(inode: number, blkno: number, off: number, data: Uint8Array): void {
+    const key = blockKey(inode, blkno);
+    this.markDirty(key, inode, blkno);
+    this.writeFile(key, inode, blkno, data, off, false);
+  }
+
+  /** Cuts a cached block to `len` bytes (truncate inside the block) and marks it dirty. Call after ensure. */
+  truncate(inode: number, blkno: number, len: number): void {
+    const key = blockKey(inode, blkno);
+    const c = this.files.get(key);
+    if (!c) {
+      if (this.o.map.get(inode, blkno) === null) return; // hole stays a hole
+      throw new Error(`truncate of uncached block ${key}`);
+    }
+    if (c.size <= len) return;
+    this.markDirty(key, inode, blkno);
+    const fd = openSync(this.path(key), "r+");
+    try {
+      ftruncateSync(fd, len);
+    } finally {
+      closeSync(fd);
+    }
+    this.bytes -= c.size - len;
+    c.size = len;
+  }
+
+  /** Forgets a block entirely (file removed, dirty state dropped): the inode or this block is gone. */
+  drop(inode: number, blkno: number): void {
+    const key = blockKey(inode, blkno);
+    const c = this.files.get(key);
+    if (c) {
+      this.files.delete(key);
+      this.bytes -= c.size;
+      rmSync(this.path(key), { force: true });
+    }
+    if (this.dirty.delete(key)) this.o.map.clearDirty(inode, blkno);
+  }
+
+  /** Cached block numbers of `inode` that are >= fromBlk. */
+  cachedFrom(inode: number, fromBlk: number): number[] {
+    const out: number[] = [];
+    for (const c of this.files.values()) if (c.inode === inode && c.blkno >= fromBlk) out.push(c.blkno);
+    return out;
+  }
+
+  private markDirty(key: string, inode: number, blkno: number): void {
+    const d = this.dirty.get(key);
+    if (d) {
+      d.gen = ++this.genCounter;
+      return;
+    }
+    this.o.map.markDirty(inode, blkno); // durable marker (made durable by fsync / the next WAL sync)
+    this.dirty.set(key, { gen: ++this.genCounter, since: Date.now(), inode, blkno });
+    this.onDirty();
+  }
+
+  private writeFile(key: string, inode: number, blkno: number, data: Uint8Array, off: number, fresh: boolean): void {
+    const fd = openSync(this.path(key), fresh || !this.files.has(key) ? "w" : "r+");
+    try {
+      let done = 0;
+      while (done < data.length) done += writeSync(fd, data, done, data.length - done, off + done);
+    } finally {
+      closeSync(fd);
+    }
+    const prev = this.files.get(key);
+    const size = Math.max(prev && !fresh ? prev.size : 0, off + data.length);
+    this.bytes += size - (prev ? prev.size : 0);
+    this.touch(key, { inode, blkno, size });
+  }
+
+  /** Removes least recently used clean blocks until the cache fits (never dirty ones, never `keep`). */
+  evict(keep?: string): void {
+    if (this.bytes <= this.o.maxBytes) return;
+    for (const [key, c] of this.files) {
+      if (this.bytes <= this.o.maxBytes) break;
+      if (key === keep || this.dirty.has(key) || this.loading.has(key)) continue;
+      this.files.delete(key);
+      this.bytes -= c.size;
+      rmSync(this.path(key), { force: true });
+    }
+  }
+
+  // ---- upload side ----
+
+  /** Dirty blocks, oldest first, with the time they went dirty. */
+  dirtyBlocks(): { key: string; inode: number; blkno: number; since: number }[] {
+    return [...this.dirty.entries()].map(([key, d]) => ({ key, inode: d.inode, blkno: d.blkno, since: d.since })).sort((a, b) => a.since - b.since);
+  }
+
+  isDirty(key: string): boolean {
+    return this.dirty.has(key);
+  }
+
+  /** The current content and generation of a dirty block (trailing zeros trimmed), or null if clean/gone. */
+  takeForUpload(key: string): { content: Uint8Array; gen: number } | null {
+    const d = this.dirty.get(key);
+    const c = this.files.get(key);
+    if (!d || !c) return null;
+    const buf = new Uint8Array(c.size);
+    this.read(d.inode, d.blkno, 0, c.size, buf, 0);
+    let end = buf.length;
+    while (end > 0 && buf[end - 1] === 0) end--;
+    return { content: buf.subarray(0, end), gen: d.gen };
+  }
+
+  /** Marks a block clean if it was not changed since generation `gen` was taken; returns whether it did. */
+  markClean(key: string, gen: number): boolean {
+    const d = this.dirty.get(key);
+    if (!d || d.gen !== gen) return false;
+    this.dirty.delete(key);
+    this.o.map.clearDirty(d.inode, d.blkno);
+    return true;
+  }
+
+  /** fdatasync the cache files of the dirty blocks of `inode` (all dirty blocks when undefined) and the directory. */
+  syncFiles(inode?: number): void {
+    for (const [key, d] of this.dirty) {
+      if (inode !== undefined && d.inode !== inode) continue;
+      if (!this.files.has(key)) continue;
+      const fd = openSync(this.path(key), "r");
+      try {
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    const dfd = openSync(this.dir, "r");
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  }
+
+  stats(): { cacheBytes: number; dirtyBytes: number; dirtyBlocks: number } {
+    let dirtyBytes = 0;
+    for (const key of this.dirty.keys()) dirtyBytes += this.files.get(key)?.size ?? 0;
+    return { cacheBytes: this.bytes, dirtyBytes, dirtyBlocks: this.dirty.size };
+  }
+}

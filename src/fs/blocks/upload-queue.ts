@@ -1,0 +1,173 @@
+// UploadQueue: moves dirty cache blocks into the store (dedup by content id) and commits them to the block map.
+//
+// A block is uploaded after it has been dirty for `delayMs`, or at once by flush(). The commit after
+// the put is one synchronous run: mark the object stored, and only if the block's generation is
+// unchanged point the block map at it and mark the block clean (otherwise the block stays dirty and is
+// uploaded again; the object just stored is unused and goes to the removal queue). A failed put leaves
+// the block dirty in the cache; it is retried on the next round.
+import type { Backend } from "../store/backend.ts";
+import type { BlockMap } from "../meta/blockmap.ts";
+import { objectKey } from "../meta/blockmap.ts";
+import type { BlockCache } from "./cache.ts";
+import type { ObjectCodec } from "./object-codec.ts";
+
+export interface UploadQueueOptions {
+  cache: BlockCache;
+  map: BlockMap;
+  backend: Backend;
+  codec: ObjectCodec;
+  /** Runs fn in one database transaction. */
+  tx: <T>(fn: () => T) => T;
+  /** Sequence number of the newest metadata snapshot taken (see BlockMap.set). */
+  snapshotSeq: () => number;
+  delayMs?: number;
+  concurrency?: number;
+  log: (line: string) => void;
+}
+
+export interface UploadProgress {
+  dirtyBytes: number;
+  uploadedBytes: number;
+}
+
+export class UploadQueue {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Content ids being uploaded right now -> the upload, so equal blocks wait and then share it. */
+  private readonly byHash = new Map<string, Promise<void>>();
+  /** Object ids whose put is in progress: the removal queue must not touch them. */
+  readonly uploadingObjects = new Set<number>();
+  private readonly delayMs: number;
+  private readonly concurrency: number;
+  private failedAt = new Map<string, number>();
+  uploadedBytes = 0;
+  errors = 0;
+  successes = 0;
+  lastError: string | null = null;
+
+  constructor(private readonly o: UploadQueueOptions) {
+    this.delayMs = o.delayMs ?? 5000;
+    this.concurrency = o.concurrency ?? 4;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.pump(false), Math.min(1000, Math.max(50, this.delayMs / 2)));
+  }
+
+  /** Stops the timer and waits for uploads in flight (dirty blocks stay dirty in the cache). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Starts uploads of due blocks (all dirty blocks when `all`), up to the concurrency limit. */
+  pump(all: boolean): void {
+    const now = Date.now();
+    for (const b of this.o.cache.dirtyBlocks()) {
+      if (this.inFlight.size >= this.concurrency) return;
+      if (this.inFlight.has(b.key)) continue;
+      if (!all && now - b.since < this.delayMs) continue;
+      const failed = this.failedAt.get(b.key);
+      if (!all && failed !== undefined && now - failed < 2000) continue;
+      const p = this.uploadOne(b.key, b.inode, b.blkno)
+        .then(() => {
+          this.failedAt.delete(b.key);
+          this.successes++;
+        })
+        .catch((e) => {
+          this.errors++;
+          this.failedAt.set(b.key, Date.now());
+          this.lastError = `${(e as Error)?.message ?? e}`;
+          this.o.log(`upload of block ${b.key} failed (kept dirty, will retry): ${this.lastError}`);
+        })
+        .finally(() => {
+          this.inFlight.delete(b.key);
+          if (this.timer) this.pump(false);
+        });
+      this.inFlight.set(b.key, p);
+    }
+  }
+
+  /**
+   * Uploads every dirty block, including blocks dirtied while this runs, until none is left. Failed
+   * uploads are retried with backoff; after `maxFailures` failures in a row (no success between) it throws.
+   */
+  async flush(progress?: (p: UploadProgress) => void, maxFailures = 10): Promise<void> {
+    const start = this.uploadedBytes;
+    let streak = 0;
+    const report = () => progress?.({ dirtyBytes: this.o.cache.stats().dirtyBytes, uploadedBytes: this.uploadedBytes - start });
+    for (;;) {
+      report();
+      if (this.o.cache.stats().dirtyBlocks === 0 && this.inFlight.size === 0) return;
+      const errors = this.errors;
+      const successes = this.successes;
+      this.pump(true);
+      if (this.inFlight.size === 0) {
+        await Bun.sleep(5);
+        continue;
+      }
+      await Promise.race(this.inFlight.values());
+      if (this.successes > successes) streak = 0;
+      if (this.errors > errors) {
+        streak += this.errors - errors;
+        if (streak >= maxFailures) throw new Error(`flush: uploads keep failing: ${this.lastError}`);
+        await Bun.sleep(Math.min(3000, 50 * 2 ** Math.min(streak, 6)));
+      }
+    }
+  }
+
+  private async uploadOne(key: string, inode: number, blkno: number): Promise<void> {
+    for (;;) {
+      const taken = this.o.cache.takeForUpload(key);
+      if (!taken) return;
+      const { content, gen } = taken;
+      if (content.length === 0) {
+        // all zeros: the block becomes a hole, no object needed
+        this.o.tx(() => {
+          if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, null, this.o.snapshotSeq());
+        });
+        return;
+      }
+      const hash = this.o.codec.contentId(content);
+      const existing = this.o.map.findStored(hash);
+      if (existing) {
+        this.o.tx(() => {
+          if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, existing.id, this.o.snapshotSeq());
+        });
+        return;
+      }
+      const same = this.byHash.get(hash);
+      if (same) {
+        await same.catch(() => {});
+        continue; // now it is probably stored: take the block again and dedup against it
+      }
+      const up = this.put(key, inode, blkno, hash, content, gen);
+      this.byHash.set(hash, up);
+      try {
+        await up;
+      } finally {
+        this.byHash.delete(hash);
+      }
+      return;
+    }
+  }
+
+  private async put(key: string, inode: number, blkno: number, hash: string, content: Uint8Array, gen: number): Promise<void> {
+    const id = this.o.map.insertPending(hash, content.length, this.o.snapshotSeq());
+    this.uploadingObjects.add(id);
+    try {
+      const name = objectKey(id, hash);
+      const sealed = await this.o.codec.encode("data", name, content);
+      await this.o.backend.put(name, sealed);
+      this.uploadedBytes += content.length;
+      this.o.tx(() => {
+        this.o.map.markStored(id, sealed.length);
+        if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, id, this.o.snapshotSeq());
+      });
+    } finally {
+      this.uploadingObjects.delete(id);
+    }
+  }
+}

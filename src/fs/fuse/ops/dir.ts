@@ -1,0 +1,57 @@
+// Opcode-table entries for directories: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR.
+import type { DirentBuffer } from "../codec.ts";
+import { FUSE_FSYNC_FDATASYNC, fuse_fsync_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode } from "../kernel.ts";
+import { FORWARD } from "../forward.ts";
+import { empty, op, type OpDef } from "./op.ts";
+import { encodeOpenOut } from "./file.ts";
+
+const readIn = (r: import("../codec.ts").Req) => ({
+  fh: r.u64(fuse_read_in.offsets.fh), offset: r.u64(fuse_read_in.offsets.offset), size: r.u32(fuse_read_in.offsets.size),
+});
+
+/** The packed entries become the payload; a Worker's packer already wrote them in place. */
+function direntReply(w: import("../codec.ts").ReplyBuf, d: DirentBuffer): void {
+  if (d.u8 === w.u8) w.len += d.length;
+  else w.tail = d.u8.subarray(d.base, d.pos);
+}
+
+export const dirOps: OpDef[] = [
+  op({
+    opcode: Opcode.OPENDIR, name: "OPENDIR", method: "opendir", worker: true,
+    decode: (r) => ({ flags: r.u32(fuse_open_in.offsets.flags) }),
+    call: (fs, c, a) => fs.opendir(c, c.nodeid, a.flags),
+    encode: encodeOpenOut,
+  }),
+  op({
+    opcode: Opcode.READDIR, name: "READDIR", method: "readdir", worker: true,
+    decode: readIn,
+    call: (fs, c, a, env) => {
+      const d = env.dirents(a.size);
+      const p = fs.readdir(c, c.nodeid, a.fh, a.offset, d);
+      return p === FORWARD ? p : p instanceof Promise ? p.then(() => d) : d;
+    },
+    encode: direntReply,
+  }),
+  op({
+    opcode: Opcode.READDIRPLUS, name: "READDIRPLUS", method: "readdirplus", worker: true,
+    decode: readIn,
+    call: (fs, c, a, env) => {
+      const d = env.dirents(a.size);
+      const p = fs.readdirplus(c, c.nodeid, a.fh, a.offset, d);
+      return p === FORWARD ? p : p instanceof Promise ? p.then(() => d) : d;
+    },
+    encode: direntReply,
+  }),
+  op({
+    opcode: Opcode.RELEASEDIR, name: "RELEASEDIR", method: "releasedir", worker: true,
+    decode: (r) => ({ fh: r.u64(fuse_release_in.offsets.fh) }),
+    call: (fs, c, a) => fs.releasedir(c, c.nodeid, a.fh),
+    encode: empty,
+  }),
+  op({
+    opcode: Opcode.FSYNCDIR, name: "FSYNCDIR", method: "fsyncdir",
+    decode: (r) => ({ fh: r.u64(fuse_fsync_in.offsets.fh), datasync: (r.u32(fuse_fsync_in.offsets.fsync_flags) & FUSE_FSYNC_FDATASYNC) !== 0 }),
+    call: (fs, c, a) => fs.fsyncdir(c, c.nodeid, a.fh, a.datasync),
+    encode: empty,
+  }),
+];

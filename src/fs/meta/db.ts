@@ -1,0 +1,151 @@
+// The metadata database connection: the only module that imports bun:sqlite (pragmas, snapshots, durability).
+import { Database, type Statement } from "bun:sqlite";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { ROOT_INODE, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.ts";
+
+export type { Statement };
+
+/** A typed error of the metadata layer (the vfs maps it to EIO). */
+export class MetaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MetaError";
+  }
+}
+
+/**
+ * One SQLite connection on the main thread. bun:sqlite is synchronous, so a run of statements with
+ * no `await` between them is atomic with respect to other FUSE requests (see docs/concurrency.md);
+ * `tx()` additionally makes it atomic on disk.
+ */
+export class MetaDb {
+  private constructor(
+    readonly db: Database,
+    /** Path of the database file, or null for an in-memory image. */
+    readonly path: string | null,
+  ) {}
+
+  /** Opens (creating if needed) the database file with WAL, synchronous=NORMAL and a 64 MiB cache. */
+  static open(path: string): MetaDb {
+    const db = new Database(path, { create: true, strict: true });
+    const m = new MetaDb(db, path);
+    m.configure();
+    return m;
+  }
+
+  /** A fresh in-memory database with the schema (mkfs builds the first snapshot with it). */
+  static memory(): MetaDb {
+    const m = new MetaDb(new Database(":memory:", { strict: true }), null);
+    m.configure();
+    return m;
+  }
+
+  /** Opens a snapshot image read-only in memory (for inspection and tests). */
+  static fromImage(image: Uint8Array): MetaDb {
+    const copy = image.slice();
+    copy[18] = 1;
+    copy[19] = 1;
+    return new MetaDb(Database.deserialize(copy), null);
+  }
+
+  /** Writes a snapshot image (from `snapshot()`) to `path` as a standalone database file and fsyncs it. */
+  static writeImage(path: string, image: Uint8Array): void {
+    rmSync(`${path}.tmp`, { force: true });
+    const src = Database.deserialize(image);
+    try {
+      src.exec(`VACUUM INTO '${path.replaceAll("'", "''")}.tmp'`);
+    } finally {
+      src.close();
+    }
+    // VACUUM INTO writes a complete file; rename it into place so no reader sees half of one.
+    for (const p of [path + "-wal", path + "-shm"]) rmSync(p, { force: true });
+    renameSync(`${path}.tmp`, path);
+    fsyncPath(path);
+  }
+
+  private configure(): void {
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    this.db.exec("PRAGMA cache_size = -65536"); // KiB: 64 MiB
+    this.db.exec("PRAGMA temp_store = MEMORY");
+    this.db.exec("PRAGMA wal_autocheckpoint = 4000");
+    this.db.exec(SCHEMA_SQL);
+    const v = this.param("schema_version");
+    if (v === null) this.setParam("schema_version", String(SCHEMA_VERSION));
+    else if (Number(v) !== SCHEMA_VERSION) {
+      throw new MetaError(`metadata schema version ${v} is not supported (this build reads ${SCHEMA_VERSION})`);
+    }
+  }
+
+  /** A cached prepared statement (plain numbers). */
+  q(sql: string): Statement {
+    return this.db.query(sql);
+  }
+
+  /** A prepared statement returning 64-bit integers as bigint (for nanosecond timestamps). Not cached. */
+  q64(sql: string): Statement {
+    return this.db.prepare(sql).safeIntegers(true);
+  }
+
+  /** Runs fn in one SQLite transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws. */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  param(key: string): string | null {
+    const row = this.q("SELECT value FROM params WHERE key = ?").get(key) as { value: string } | null;
+    return row ? row.value : null;
+  }
+
+  setParam(key: string, value: string): void {
+    this.q("INSERT INTO params (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  /**
+   * Makes every committed transaction durable: with synchronous=NORMAL commits reach the WAL file
+   * without fsync, so fsync the -wal file (and the main file, which checkpoints write).
+   */
+  sync(): void {
+    if (!this.path) return;
+    for (const p of [this.path + "-wal", this.path]) if (existsSync(p)) fsyncPath(p);
+  }
+
+  /**
+   * A consistent image of the whole database for upload, with the local-only tables emptied and the
+   * header switched from WAL to rollback mode so `Database.deserialize` can open it anywhere.
+   */
+  snapshot(): Uint8Array {
+    const image = this.db.serialize();
+    image[18] = 1;
+    image[19] = 1;
+    const copy = Database.deserialize(image);
+    try {
+      copy.exec("DELETE FROM dirty_blocks; DELETE FROM garbage;");
+      const out = copy.serialize();
+      return out;
+    } finally {
+      copy.close();
+    }
+  }
+
+  /** Checkpoints the WAL into the main file and closes the connection. */
+  close(): void {
+    try {
+      this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch {
+      // a failed checkpoint is harmless: the WAL is replayed at the next open
+    }
+    this.db.close();
+  }
+}
+
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export { ROOT_INODE };

@@ -1,0 +1,63 @@
+// Queries on the entries table: name lookups, directory listing by entry-id cookie, renames.
+import type { MetaDb } from "./db.ts";
+
+export interface Entry {
+  id: number;
+  parent: number;
+  name: string;
+  inode: number;
+}
+
+/** Directory entry queries; readdir pages by entry id (index (parent, id)), never with OFFSET. */
+export class EntryTable {
+  private readonly lookupStmt;
+  private readonly listStmt;
+
+  constructor(private readonly m: MetaDb) {
+    this.lookupStmt = m.q("SELECT id, parent, name, inode FROM entries WHERE parent = ? AND name = ?");
+    this.listStmt = m.q("SELECT id, parent, name, inode FROM entries WHERE parent = ? AND id > ? ORDER BY id LIMIT ?");
+  }
+
+  lookup(parent: number, name: string): Entry | null {
+    return this.lookupStmt.get(parent, name) as Entry | null;
+  }
+
+  /** Up to `limit` entries of `parent` with id > afterId, in id order. */
+  list(parent: number, afterId: number, limit: number): Entry[] {
+    return this.listStmt.all(parent, afterId, limit) as Entry[];
+  }
+
+  insert(parent: number, name: string, inode: number): number {
+    return (this.m.q("INSERT INTO entries (parent, name, inode) VALUES (?, ?, ?) RETURNING id").get(parent, name, inode) as { id: number }).id;
+  }
+
+  delete(id: number): void {
+    this.m.q("DELETE FROM entries WHERE id = ?").run(id);
+  }
+
+  /** Points an existing entry at another inode (rename over / exchange). */
+  setInode(id: number, inode: number): void {
+    this.m.q("UPDATE entries SET inode = ? WHERE id = ?").run(inode, id);
+  }
+
+  /** Moves an entry to a new parent/name. It gets a new id, so readdir of the target sees it once. */
+  move(id: number, parent: number, name: string): number {
+    const e = this.m.q("SELECT inode FROM entries WHERE id = ?").get(id) as { inode: number };
+    this.delete(id);
+    return this.insert(parent, name, e.inode);
+  }
+
+  hasChildren(parent: number): boolean {
+    return this.m.q("SELECT 1 FROM entries WHERE parent = ? LIMIT 1").get(parent) !== null;
+  }
+
+  /** The parent directory of directory `inode` (directories have exactly one entry), or null for the root. */
+  parentOf(inode: number): number | null {
+    const r = this.m.q("SELECT parent FROM entries WHERE inode = ? LIMIT 1").get(inode) as { parent: number } | null;
+    return r ? r.parent : null;
+  }
+
+  count(): number {
+    return (this.m.q("SELECT count(*) AS n FROM entries").get() as { n: number }).n;
+  }
+}

@@ -1,0 +1,85 @@
+// The one-mount-at-a-time lock: an encrypted "mount-lock" object in the store saying who mounts it, where, since when.
+//
+// The store offers no compare-and-swap that every S3-compatible service honours (s3rver ignores
+// If-None-Match), so taking the lock is write-then-verify: put our record, wait, read it back, and only
+// proceed if it is still ours. Two mounts started within the same second on two machines could both
+// pass; everything slower than that is refused. A lock left by a crashed daemon on this machine is
+// recognised (its pid is gone) and taken over; one from another machine needs `--force-unlock`.
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import type { Backend } from "./store/backend.ts";
+import { isNotFound } from "./store/backend.ts";
+import { decodeObject, encodeObject } from "./store/codec.ts";
+import type { FsKeys } from "./crypto/keys.ts";
+import { UserError } from "../user-error.ts";
+
+const LOCK_KEY = "mount-lock";
+const VERIFY_DELAY_MS = 300;
+
+export interface LockRecord {
+  id: string;
+  host: string;
+  pid: number;
+  mountpoint: string;
+  since: number; // ms since the epoch
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function readLock(backend: Backend, keys: FsKeys): Promise<LockRecord | null> {
+  try {
+    const bytes = await backend.get(LOCK_KEY);
+    return JSON.parse(new TextDecoder().decode(decodeObject(keys, "meta-head", LOCK_KEY, bytes))) as LockRecord;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+export class MountLock {
+  private constructor(
+    private readonly backend: Backend,
+    private readonly keys: FsKeys,
+    readonly record: LockRecord,
+    /** The lock we replaced because its daemon had died here: the cache may hold its unsaved work. */
+    readonly tookOverFrom: LockRecord | null,
+  ) {}
+
+  /** Takes the lock or throws a UserError saying where and since when the filesystem is mounted. */
+  static async acquire(backend: Backend, keys: FsKeys, url: string, mountpoint: string, opts: { force?: boolean } = {}): Promise<MountLock> {
+    const existing = await readLock(backend, keys);
+    let tookOverFrom: LockRecord | null = null;
+    if (existing) {
+      const here = existing.host === hostname();
+      const since = new Date(existing.since).toISOString();
+      if (here && pidAlive(existing.pid) && existing.pid !== process.pid) {
+        throw new UserError(`${url} is already mounted at ${existing.mountpoint} on this machine (pid ${existing.pid}) since ${since}; unmount it first with: coffer umount ${existing.mountpoint}`);
+      }
+      if (!here && !opts.force) {
+        throw new UserError(`${url} is mounted on ${existing.host} at ${existing.mountpoint} since ${since}; unmount it there first, or if that machine is gone for good, mount with --force-unlock`);
+      }
+      tookOverFrom = existing;
+    }
+    const record: LockRecord = { id: randomUUID(), host: hostname(), pid: process.pid, mountpoint, since: Date.now() };
+    await backend.put(LOCK_KEY, encodeObject(keys, "meta-head", LOCK_KEY, new TextEncoder().encode(JSON.stringify(record))));
+    await Bun.sleep(VERIFY_DELAY_MS);
+    const check = await readLock(backend, keys);
+    if (check?.id !== record.id) {
+      throw new UserError(`${url} was mounted by ${check?.host ?? "another process"} at the same moment; try again in a minute`);
+    }
+    return new MountLock(backend, keys, record, tookOverFrom);
+  }
+
+  /** Drops the lock if it is still ours (a forced takeover elsewhere must not be undone). */
+  async release(): Promise<void> {
+    const current = await readLock(this.backend, this.keys);
+    if (current?.id === this.record.id) await this.backend.delete(LOCK_KEY);
+  }
+}

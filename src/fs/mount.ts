@@ -1,0 +1,152 @@
+// The composition root: wires store, keys, the mount lock, the filesystem core, FUSE and the control socket.
+import { createHash } from "node:crypto";
+import { mkdirSync, realpathSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { mountFuse, type FuseSession } from "./fuse/index.ts";
+import { openBackend } from "./store/open.ts";
+import type { Backend } from "./store/backend.ts";
+import { keyObjectExists, unlockFilesystemKeys } from "./crypto/keys.ts";
+import { openCofferFs, type CofferFs } from "./vfs/index.ts";
+import { MountLock } from "./mount-lock.ts";
+import { assertMountableDirectory } from "./mount-checks.ts";
+import { ControlServer } from "../control/server.ts";
+import { controlSocketPath } from "../control/paths.ts";
+import type { AuthInfo } from "../config/authinfo.ts";
+import { UserError } from "../user-error.ts";
+
+export const DEFAULT_CACHE_ROOT = join(homedir(), ".coffer", "cache");
+
+export interface MountRequest {
+  url: string;
+  mountpoint: string;
+  auth: AuthInfo;
+  /** The filesystem passphrase; null for a --plain filesystem or when it is to be asked for. */
+  passphrase: string | null;
+  cacheRoot?: string;
+  cacheSizeBytes?: number;
+  compressLevel?: number;
+  allowOther?: boolean;
+  forceUnlock?: boolean;
+  debug?: boolean;
+  log: (line: string) => void;
+}
+
+export type FlushProgress = { phase: string; dirtyBytes: number; uploadedBytes: number };
+
+/** Each filesystem gets its own cache directory under the cache root, named by its storage URL. */
+export function cacheDirFor(cacheRoot: string, url: string): string {
+  const id = createHash("sha256").update(url.replace(/\/+$/, "")).digest("hex").slice(0, 24);
+  return join(cacheRoot, id);
+}
+
+/** Opens the backend for a URL with the credentials from authinfo. */
+export function openStore(url: string, auth: AuthInfo): Backend {
+  return openBackend(url, { login: auth.backendLogin, password: auth.backendPassword, options: auth.backendOptions });
+}
+
+export async function assertFilesystemExists(backend: Backend, url: string): Promise<void> {
+  if (!(await keyObjectExists(backend))) {
+    throw new UserError(`there is no coffer filesystem at ${url}; create one with: coffer mkfs ${url}`);
+  }
+}
+
+/** A mounted, served filesystem; `shutdown` is the only way it ends cleanly. */
+export class MountedFilesystem {
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    readonly url: string,
+    readonly mountpoint: string,
+    private readonly backend: Backend,
+    private readonly fs: CofferFs,
+    private readonly session: FuseSession,
+    private readonly lock: MountLock,
+    private readonly control: ControlServer,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Resolves when the kernel ended the session (unmounted by us or by someone else). */
+  get closed(): Promise<void> {
+    return this.session.closed;
+  }
+
+  stats() {
+    return { url: this.url, mountpoint: this.mountpoint, ...this.fs.stats() };
+  }
+
+  flush(progress?: (p: FlushProgress) => void): Promise<void> {
+    return this.fs.flushAll(progress);
+  }
+
+  /**
+   * Unmounts (lazily when `lazy`, which lets open files finish first), then stores every dirty block and
+   * the metadata, releases the lock and stops the control socket. Safe to call more than once.
+   */
+  shutdown(opts: { lazy: boolean }, progress?: (p: FlushProgress) => void): Promise<void> {
+    this.stopping ??= this.runShutdown(opts, progress);
+    return this.stopping;
+  }
+
+  private async runShutdown(opts: { lazy: boolean }, progress?: (p: FlushProgress) => void): Promise<void> {
+    this.log(`unmounting ${this.mountpoint}`);
+    try {
+      await this.session.unmount({ lazy: opts.lazy });
+    } catch (error) {
+      this.stopping = null; // still mounted and serving: a later attempt may succeed
+      throw new UserError(`cannot unmount ${this.mountpoint}: ${(error as Error).message}; close the files and shells using it (fuser -vm ${this.mountpoint}) and try again`, 1);
+    }
+    this.log("flushing dirty blocks and metadata to the store");
+    await this.fs.close(progress);
+    await this.lock.release();
+    await this.control.stop();
+    await this.backend.close();
+    this.log("unmounted; everything is stored");
+  }
+}
+
+export async function mountFilesystem(req: MountRequest): Promise<MountedFilesystem> {
+  const mountpoint = realpathSync(req.mountpoint);
+  assertMountableDirectory(mountpoint);
+  const backend = openStore(req.url, req.auth);
+  const undo: Array<() => Promise<unknown>> = [() => backend.close()];
+  try {
+    await assertFilesystemExists(backend, req.url);
+    const keys = await unlockFilesystemKeys(backend, req.passphrase);
+    const lock = await MountLock.acquire(backend, keys, req.url, mountpoint, { force: req.forceUnlock });
+    undo.push(() => lock.release());
+    if (lock.tookOverFrom) {
+      req.log(`the previous mount (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}) did not unmount cleanly; recovering from the cache`);
+    }
+    const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, log: req.log });
+    undo.push(() => fs.close());
+    const session = await mountFuse(fs, {
+      mountpoint,
+      fsname: req.url,
+      subtype: "coffer",
+      allowOther: req.allowOther,
+      defaultPermissions: true,
+      debug: req.debug ? req.log : false,
+    });
+    undo.push(() => session.unmount({ lazy: true }));
+    await session.ready;
+    let mounted: MountedFilesystem | null = null;
+    const control = new ControlServer(
+      controlSocketPath(mountpoint),
+      {
+        stat: () => mounted!.stats(),
+        flush: (progress) => mounted!.flush(progress),
+        umount: (progress) => mounted!.shutdown({ lazy: false }, progress),
+      },
+      req.log,
+    );
+    await control.start();
+    mounted = new MountedFilesystem(req.url, mountpoint, backend, fs, session, lock, control, req.log);
+    return mounted;
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,128 @@
+// Opens a storage URL with its credentials: the raw backend wrapped in retry and concurrency-limit decorators.
+import { homedir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
+import type { ObservableBackend } from "./backend.ts";
+import { LimitBackend } from "./limit.ts";
+import { LocalBackend } from "./local.ts";
+import { RetryBackend, type RetryOptions } from "./retry.ts";
+import { S3Backend } from "./s3.ts";
+import { formatStorageLocation, parseStorageUrl, type StorageLocation, StorageUrlError } from "./url.ts";
+
+export { parseStorageUrl, StorageUrlError, type StorageLocation };
+
+export interface BackendCredentials {
+  login?: string;
+  password?: string;
+  /** S3QL-style backend options: no-ssl, region, tcp-timeout (s), request-timeout (s), connections. */
+  options?: Record<string, string | true>;
+}
+
+export interface OpenBackendOptions {
+  retry?: RetryOptions;
+  /** Overrides the "connections" backend option. */
+  maxConcurrent?: number;
+}
+
+const KNOWN_OPTIONS: Record<StorageLocation["kind"], string[]> = {
+  local: ["connections", "no-fsync"],
+  s3: ["region", "tcp-timeout", "request-timeout", "connections"],
+  s3c: ["no-ssl", "region", "tcp-timeout", "request-timeout", "connections"],
+};
+
+/** A bad backend option or missing credential; one line, names the fix. */
+export class BackendConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BackendConfigError";
+  }
+}
+
+function numberOption(opts: Record<string, string | true>, name: string): number | undefined {
+  const v = opts[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v === true || !Number.isFinite(n) || n <= 0) {
+    throw new BackendConfigError(`backend option ${name} needs a positive number, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** The region from the AWS environment or shared config file (profile AWS_PROFILE or default). */
+export function awsConfiguredRegion(env = process.env): string | undefined {
+  if (env.AWS_REGION) return env.AWS_REGION;
+  if (env.AWS_DEFAULT_REGION) return env.AWS_DEFAULT_REGION;
+  const file = env.AWS_CONFIG_FILE ?? `${homedir()}/.aws/config`;
+  if (!existsSync(file)) return undefined;
+  const profile = env.AWS_PROFILE ?? "default";
+  const header = profile === "default" ? ["[default]", "[profile default]"] : [`[profile ${profile}]`];
+  let inSection = false;
+  for (const raw of readFileSync(file, "utf8").split("\n")) {
+    const line = raw.trim();
+    if (line.startsWith("[")) inSection = header.includes(line.replace(/\s+/g, " "));
+    else if (inSection) {
+      const m = /^region\s*=\s*(\S+)/.exec(line);
+      if (m) return m[1];
+    }
+  }
+  return undefined;
+}
+
+/** The raw backend for a location, without decorators (tests and benchmarks use this directly). */
+export function openRawBackend(loc: StorageLocation, creds: BackendCredentials = {}) {
+  const opts = creds.options ?? {};
+  for (const k of Object.keys(opts)) {
+    if (!KNOWN_OPTIONS[loc.kind].includes(k)) {
+      throw new BackendConfigError(
+        `unknown backend option "${k}" for ${loc.kind}:// (known: ${KNOWN_OPTIONS[loc.kind].join(", ")})`,
+      );
+    }
+  }
+  const description = formatStorageLocation(loc);
+  if (loc.kind === "local") return new LocalBackend(loc.path, { fsync: !opts["no-fsync"] });
+  const credentials =
+    creds.login !== undefined && creds.password !== undefined
+      ? { accessKeyId: creds.login, secretAccessKey: creds.password }
+      : undefined; // undefined: the AWS credential chain (env, shared files, SSO, IMDS)
+  if (loc.kind === "s3c" && (creds.login === undefined) !== (creds.password === undefined)) {
+    throw new BackendConfigError(`${description}: give both backend-login and backend-password, or neither`);
+  }
+  const tcp = numberOption(opts, "tcp-timeout");
+  const req = numberOption(opts, "request-timeout");
+  const common = {
+    prefix: loc.prefix,
+    bucket: loc.bucket,
+    credentials,
+    description,
+    tcpTimeoutMs: tcp && tcp * 1000,
+    requestTimeoutMs: req && req * 1000,
+  };
+  if (loc.kind === "s3") {
+    const explicit = (opts.region as string | undefined) ?? loc.region ?? awsConfiguredRegion();
+    // Without a known region, start at us-east-1 and let the SDK follow S3's 301 to the bucket's region.
+    return new S3Backend({ ...common, region: explicit ?? "us-east-1", followRegionRedirects: explicit === undefined });
+  }
+  const tls = !opts["no-ssl"];
+  const port = loc.port ?? (tls ? 443 : 80);
+  const host = loc.host;
+  return new S3Backend({
+    ...common,
+    region: typeof opts.region === "string" ? opts.region : "us-east-1",
+    endpoint: `${tls ? "https" : "http"}://${host}:${port}`,
+  });
+}
+
+/**
+ * The backend the filesystem uses: Limit(Retry(raw)). The limit sits outside the retry on purpose: an
+ * operation sleeping in backoff keeps its slot, so throttling and outages reduce the load on the store
+ * instead of letting new requests pile in.
+ */
+export function openBackend(
+  url: string,
+  creds: BackendCredentials = {},
+  o: OpenBackendOptions = {},
+): ObservableBackend {
+  const loc = parseStorageUrl(url);
+  const raw = openRawBackend(loc, creds);
+  const conn = o.maxConcurrent ?? numberOption(creds.options ?? {}, "connections") ?? (loc.kind === "local" ? 8 : 16);
+  return new LimitBackend(new RetryBackend(raw, o.retry), Math.floor(conn));
+}

@@ -1,0 +1,175 @@
+// System calls node:fs lacks (xattrs, renameat2, mkfifo, utimensat, SEEK_DATA, fallocate), run in a python3 child.
+//
+// A child process also keeps the caller safe when it serves a mount itself, and `asUser` runs the same
+// calls under another uid through setpriv. Errors come back as PyOsError with node-style `code` ("ENOENT").
+
+const SCRIPT = String.raw`
+import sys, os, json, ctypes, errno
+req = json.load(sys.stdin)
+op, a = req["op"], req["args"]
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD = -100
+def check(rc):
+    if rc != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+class Timespec(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+try:
+    r = None
+    follow = a.get("follow", True)
+    if op == "setxattr":
+        os.setxattr(a["path"], a["name"], bytes.fromhex(a["value"]), a["flags"], follow_symlinks=follow)
+    elif op == "getxattr":
+        r = os.getxattr(a["path"], a["name"], follow_symlinks=follow).hex()
+    elif op == "listxattr":
+        r = os.listxattr(a["path"], follow_symlinks=follow)
+    elif op == "removexattr":
+        os.removexattr(a["path"], a["name"], follow_symlinks=follow)
+    elif op == "renameat2":
+        libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        check(libc.renameat2(AT_FDCWD, os.fsencode(a["old"]), AT_FDCWD, os.fsencode(a["new"]), a["flags"]))
+    elif op == "mkfifo":
+        os.mkfifo(a["path"], a["mode"])
+    elif op == "utimensat":
+        ts = (Timespec * 2)(Timespec(*a["atime"]), Timespec(*a["mtime"]))
+        check(libc.utimensat(AT_FDCWD, os.fsencode(a["path"]), ts, 0 if follow else 0x100))
+    elif op == "lseek":
+        fd = os.open(a["path"], os.O_RDONLY)
+        try: r = os.lseek(fd, a["offset"], a["whence"])
+        finally: os.close(fd)
+    elif op == "fallocate":
+        libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+        fd = os.open(a["path"], os.O_RDWR)
+        try: check(libc.fallocate(fd, a["mode"], a["offset"], a["length"]))
+        finally: os.close(fd)
+    elif op == "open":
+        fd = os.open(a["path"], a["flags"], a["mode"])
+        try:
+            if "write" in a: os.write(fd, bytes.fromhex(a["write"]))
+            if a.get("read"): r = os.read(fd, a["read"]).hex()
+        finally: os.close(fd)
+    elif op == "listWhileChanging":
+        # readdir(3) fetches entries in batches (getdents64), so changes made mid-listing reach the filesystem's cookies.
+        seen = []
+        with os.scandir(a["path"]) as it:
+            for e in it:
+                seen.append(e.name)
+                if len(seen) == a["readFirst"]:
+                    for name in a["remove"]: os.unlink(os.path.join(a["path"], name))
+                    for name in a["add"]: os.close(os.open(os.path.join(a["path"], name), os.O_CREAT | os.O_WRONLY, 0o644))
+        r = seen
+    else:
+        raise ValueError("unknown op " + op)
+    print(json.dumps({"ok": True, "result": r}))
+except OSError as e:
+    print(json.dumps({"ok": False, "errno": e.errno, "code": errno.errorcode.get(e.errno, "E?"), "message": str(e)}))
+`;
+
+export const RENAME_NOREPLACE = 1;
+export const RENAME_EXCHANGE = 2;
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+/** utimensat's special nanosecond values. */
+export const UTIME_NOW = (1 << 30) - 1;
+export const UTIME_OMIT = (1 << 30) - 2;
+
+export class PyOsError extends Error {
+  constructor(
+    readonly op: string,
+    readonly code: string,
+    readonly errno: number,
+    message: string,
+  ) {
+    super(`${op}: ${code} ${message}`);
+    this.name = "PyOsError";
+  }
+}
+
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+/** Runs one operation in a python3 child (as `runAs` if given); returns its result or throws PyOsError. */
+export function pyop(op: string, args: Record<string, unknown>, runAs?: RunAs): any {
+  const python = ["python3", "-c", SCRIPT];
+  const cmd = runAs
+    ? ["setpriv", `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, "--clear-groups", "--", ...python]
+    : python;
+  // Arguments go through stdin: a 64 KiB xattr value in hex would exceed the kernel's 128 KiB limit per argv string.
+  const proc = Bun.spawnSync(cmd, { stdin: Buffer.from(JSON.stringify({ op, args })), stdout: "pipe", stderr: "pipe" });
+  const out = proc.stdout.toString().trim();
+  if (proc.exitCode !== 0 || !out) {
+    throw new Error(`pyops ${op} failed (exit ${proc.exitCode}): ${proc.stderr.toString()}`);
+  }
+  const reply = JSON.parse(out);
+  if (!reply.ok) throw new PyOsError(op, reply.code, reply.errno, reply.message);
+  return reply.result;
+}
+
+const hex = (v: Uint8Array | string) => Buffer.from(typeof v === "string" ? Buffer.from(v) : v).toString("hex");
+
+export function setxattr(path: string, name: string, value: Uint8Array | string, flags = 0, follow = true): void {
+  pyop("setxattr", { path, name, value: hex(value), flags, follow });
+}
+
+export function getxattr(path: string, name: string, follow = true): Buffer {
+  return Buffer.from(pyop("getxattr", { path, name, follow }) as string, "hex");
+}
+
+export function listxattr(path: string, follow = true): string[] {
+  return pyop("listxattr", { path, follow });
+}
+
+export function removexattr(path: string, name: string, follow = true): void {
+  pyop("removexattr", { path, name, follow });
+}
+
+export function renameat2(oldPath: string, newPath: string, flags: number): void {
+  pyop("renameat2", { old: oldPath, new: newPath, flags });
+}
+
+export function mkfifo(path: string, mode = 0o644): void {
+  pyop("mkfifo", { path, mode });
+}
+
+/** utimensat with exact [seconds, nanoseconds] pairs; nanoseconds may be UTIME_NOW or UTIME_OMIT. */
+export function utimensat(path: string, atime: [number, number], mtime: [number, number], follow = true): void {
+  pyop("utimensat", { path, atime, mtime, follow });
+}
+
+/** lseek on a fresh read-only descriptor, for SEEK_DATA / SEEK_HOLE. */
+export function lseek(path: string, offset: number, whence: number): number {
+  return pyop("lseek", { path, offset, whence });
+}
+
+export function fallocate(path: string, offset: number, length: number, mode = 0): void {
+  pyop("fallocate", { path, offset, length, mode });
+}
+
+/**
+ * Lists `path` with readdir(3), and after `readFirst` names removes `remove` and creates `add` before
+ * reading on. Returns every name listed, in order, "." and ".." excluded.
+ */
+export function listWhileChanging(path: string, readFirst: number, remove: string[], add: string[]): string[] {
+  return pyop("listWhileChanging", { path, readFirst, remove, add });
+}
+
+/**
+ * open(2) `path` with numeric `flags`, optionally writing or reading, as `runAs` if given. For permission
+ * checks: returns the bytes read (if `read`), throws PyOsError (code EACCES...) when refused.
+ */
+export function openAs(
+  path: string,
+  flags: number,
+  opts: { mode?: number; write?: Uint8Array | string; read?: number; runAs?: RunAs } = {},
+): Buffer {
+  const args: Record<string, unknown> = { path, flags, mode: opts.mode ?? 0o644 };
+  if (opts.write !== undefined) args.write = hex(opts.write);
+  if (opts.read) args.read = opts.read;
+  const r = pyop("open", args, opts.runAs);
+  return Buffer.from((r as string | null) ?? "", "hex");
+}
