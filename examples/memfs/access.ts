@@ -5,6 +5,7 @@
 
 import { EACCES, FuseError } from "../../src/fs/fuse/errno.ts";
 import type { RequestContext } from "../../src/fs/fuse/raw-fs.ts";
+import { X_OK } from "./bits.ts";
 import type { MemNode } from "./node.ts";
 
 export function accessAllowed(ctx: RequestContext, node: MemNode, mask: number): void {
@@ -12,7 +13,7 @@ export function accessAllowed(ctx: RequestContext, node: MemNode, mask: number):
   if (want === 0) return; // F_OK: the inode exists
   if (ctx.uid === 0) {
     // Root may read and write anything, but executes only what someone may execute (directories: search always).
-    if (want & 1 && !node.isDir && (node.mode & 0o111) === 0) throw new FuseError(EACCES);
+    if (want & X_OK && !node.isDir && (node.mode & 0o111) === 0) throw new FuseError(EACCES);
     return;
   }
   let granted: number;

@@ -8,9 +8,19 @@ export class FileData {
   private readonly chunks = new Map<number, Uint8Array>();
   size = 0;
 
-  /** Bytes actually held, for st_blocks and statfs. */
+  /** Bytes held in chunks, for statfs. */
   get allocatedBytes(): number {
     return this.chunks.size * CHUNK_SIZE;
+  }
+
+  /** st_blocks: allocated chunks, each counted only up to EOF, so a 3-byte file is not reported as 64 KiB in du. */
+  get blocks512(): number {
+    let blocks = 0;
+    for (const index of this.chunks.keys()) {
+      const used = Math.min(CHUNK_SIZE, this.size - index * CHUNK_SIZE);
+      if (used > 0) blocks += Math.ceil(used / 4096) * 8;
+    }
+    return blocks;
   }
 
   read(offset: number, length: number): Uint8Array {

@@ -105,6 +105,11 @@ export class InodeTable {
     this.release(node);
   }
 
+  noteLookup(ino: number, count: number): void {
+    const node = this.nodes.get(ino);
+    if (node) node.lookups += count;
+  }
+
   /** Frees `node` if nothing refers to it any more. The root is never freed. */
   release(node: MemNode): void {
     if (node.ino === ROOT_INO || !node.unreachable) return;

@@ -19,6 +19,8 @@ export function listDirectory(
   out: DirentSink,
   plus: boolean,
 ): void {
+  // A removed directory still open lists nothing, not even "." and "..", as on Linux disk filesystems.
+  if (dir.nlink === 0) return;
   const dots: Array<[string, MemNode, number]> = [
     [".", dir, DOT_COOKIE],
     ["..", inodes.get(dir.parent), DOTDOT_COOKIE],

@@ -9,6 +9,7 @@ import {
 import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../../src/fs/fuse/raw-fs.ts";
+import { FATTR, FUSE_WRITE_KILL_SUIDGID } from "../../src/fs/fuse/kernel.ts";
 import * as B from "./bits.ts";
 import { accessAllowed } from "./access.ts";
 import { checkName, InodeTable, ROOT_INO } from "./inode-table.ts";
@@ -29,7 +30,7 @@ export interface MemFsOptions {
 const SYMLINK_MAX = 4095;
 const MKNOD_TYPES = new Set([S_IFREG, B.S_IFIFO, B.S_IFCHR, B.S_IFBLK, B.S_IFSOCK]);
 /** What statfs reports as the capacity: memory is not a disk, so a round, generous figure. */
-const CAPACITY_BYTES = 1 << 40;
+const CAPACITY_BYTES = 2 ** 40;
 const MAX_INODES = 1 << 24;
 
 export class MemFs implements RawFileSystem {
@@ -66,8 +67,8 @@ export class MemFs implements RawFileSystem {
 
   noteLookup(nodeid: number, count: number): void {
     // memfs answers every request on the main thread, so this only matters if someone adds reader Workers.
-    const node = this.inodes.get(nodeid);
-    node.lookups += count;
+    // Not a request: nothing to answer, so an inode already freed is simply ignored rather than thrown for.
+    this.inodes.noteLookup(nodeid, count);
   }
 
   mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): EntryOut {
@@ -145,24 +146,24 @@ export class MemFs implements RawFileSystem {
   setattr(_ctx: RequestContext, nodeid: number, a: SetattrIn): AttrOut {
     const node = this.inodes.get(nodeid);
     const v = a.valid;
-    if (v & B.FATTR_SIZE) {
+    if (v & FATTR.SIZE) {
       if (node.isDir) throw new FuseError(EISDIR);
       if (!node.data) throw new FuseError(EINVAL);
       node.data.truncate(a.size);
       node.touchMtime();
     }
-    if (v & B.FATTR_MODE) node.mode = (node.mode & S_IFMT) | (a.mode & 0o7777);
-    if (v & (B.FATTR_UID | B.FATTR_GID)) {
-      if (v & B.FATTR_UID) node.uid = a.uid;
-      if (v & B.FATTR_GID) node.gid = a.gid;
+    if (v & FATTR.MODE) node.mode = (node.mode & S_IFMT) | (a.mode & 0o7777);
+    if (v & (FATTR.UID | FATTR.GID)) {
+      if (v & FATTR.UID) node.uid = a.uid;
+      if (v & FATTR.GID) node.gid = a.gid;
       // chown(2) drops set-user-ID and (if group-executable) set-group-ID, unless the kernel sent the new mode itself.
-      if (!(v & B.FATTR_MODE) && !node.isDir) clearSetId(node);
+      if (!(v & FATTR.MODE) && !node.isDir) clearSetId(node);
     }
-    if (v & B.FATTR_KILL_SUIDGID) clearSetId(node);
-    if (v & B.FATTR_ATIME) node.atime = v & B.FATTR_ATIME_NOW ? now() : { sec: a.atime, nsec: a.atimensec };
-    if (v & B.FATTR_MTIME) node.mtime = v & B.FATTR_MTIME_NOW ? now() : { sec: a.mtime, nsec: a.mtimensec };
+    if (v & FATTR.KILL_SUIDGID) clearSetId(node);
+    if (v & FATTR.ATIME) node.atime = v & FATTR.ATIME_NOW ? now() : { sec: a.atime, nsec: a.atimensec };
+    if (v & FATTR.MTIME) node.mtime = v & FATTR.MTIME_NOW ? now() : { sec: a.mtime, nsec: a.mtimensec };
     node.touchCtime();
-    if (v & B.FATTR_CTIME) node.ctime = { sec: a.ctime, nsec: a.ctimensec };
+    if (v & FATTR.CTIME) node.ctime = { sec: a.ctime, nsec: a.ctimensec };
     return { attrValid: this.inodes.timeouts.attr, attr: node.attr() };
   }
 
@@ -199,6 +200,7 @@ export class MemFs implements RawFileSystem {
     return this.openHandle(node);
   }
 
+  /** Reads leave atime alone (like noatime): a memory filesystem gains nothing from a write per read. */
   read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Uint8Array {
     const node = this.inodes.get(nodeid);
     if (!node.data) throw new FuseError(node.isDir ? EISDIR : EINVAL);
@@ -210,7 +212,7 @@ export class MemFs implements RawFileSystem {
     if (!node.data) throw new FuseError(node.isDir ? EISDIR : EINVAL);
     node.data.write(offset, data);
     node.touchMtime();
-    if (writeFlags & B.FUSE_WRITE_KILL_SUIDGID) clearSetId(node);
+    if (writeFlags & FUSE_WRITE_KILL_SUIDGID) clearSetId(node);
     return data.length;
   }
 

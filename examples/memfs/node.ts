@@ -101,7 +101,7 @@ export class MemNode {
     return {
       ino: this.ino,
       size: this.size,
-      blocks: this.data ? this.data.allocatedBytes / 512 : 0,
+      blocks: this.data ? this.data.blocks512 : 0,
       atime: this.atime.sec,
       mtime: this.mtime.sec,
       ctime: this.ctime.sec,

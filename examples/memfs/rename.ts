@@ -1,7 +1,7 @@
 // rename / rename2 for memfs: replace, RENAME_NOREPLACE and RENAME_EXCHANGE with POSIX's constraints.
 
 import { EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, FuseError } from "../../src/fs/fuse/errno.ts";
-import { RENAME_EXCHANGE, RENAME_NOREPLACE } from "./bits.ts";
+import { RENAME_EXCHANGE, RENAME_NOREPLACE } from "../../src/fs/fuse/kernel.ts";
 import type { InodeTable } from "./inode-table.ts";
 import type { MemNode } from "./node.ts";
 

@@ -53,7 +53,7 @@ export function parseAuthinfo(text: string, file: string): Section[] {
     // js-ini says "Unsupported type of line: [N] "text"": keep its line number, say what is expected.
     const match = /\[(\d+)\]\s*"(.*)"/.exec(String((error as Error).message));
     const where = match ? `line ${match[1]}: "${match[2]}"` : String((error as Error).message);
-    throw new UserError(`${file} ${where} is not "key: value" or "[section]"; fix or remove that line`);
+    throw new UserError(`${file} ${where} is not "key: value" or "[section]"; write it as key: value, or remove it`);
   }
   const sections: Section[] = [];
   for (const [name, body] of Object.entries(parsed)) {
@@ -63,13 +63,11 @@ export function parseAuthinfo(text: string, file: string): Section[] {
     }
     const values: Section["values"] = {};
     for (let [key, value] of Object.entries(body as Record<string, string>)) {
-      // Python's configparser (which S3QL uses) also accepts "key = value"; js-ini splits on ":" only.
-      const eq = key.indexOf("=");
-      if (eq >= 0) {
-        value = `${key.slice(eq + 1)}:${value}`.trim();
-        key = key.slice(0, eq);
-      }
       key = key.trim();
+      if (key.includes("=")) {
+        const line = lineOf(lines, (l) => l.trim().startsWith(key), header);
+        throw new UserError(`${file} line ${line}: "${key}:${value}" uses "="; write it as key: value`);
+      }
       if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
         const line = lineOf(lines, (l) => l.trim().startsWith(key), header);
         throw new UserError(`${file} line ${line}: unknown key "${key}"; expected one of ${KNOWN_KEYS.join(", ")}`);

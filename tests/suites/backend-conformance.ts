@@ -146,6 +146,21 @@ export function backendConformance(name: string, make: BackendFactory, limits: C
       limits.noKeyBelowKey,
     );
 
+    it("list with startAfter yields only later keys (resuming a broken listing)", async (b) => {
+      for (const k of ["s/a", "s/b/1", "s/b/2", "s/c", "t"]) await b.put(k, bytes(1));
+      const after = async (p: string, a: string) => {
+        const out: string[] = [];
+        for await (const o of b.list(p, a)) out.push(o.key);
+        return out;
+      };
+      expect(await after("s/", "s/a")).toEqual(["s/b/1", "s/b/2", "s/c"]);
+      expect(await after("s/", "s/b/1")).toEqual(["s/b/2", "s/c"]);
+      expect(await after("s/", "s/b")).toEqual(["s/b/1", "s/b/2", "s/c"]);
+      expect(await after("s/", "s/c")).toEqual([]);
+      expect(await after("", "s/c")).toEqual(["t"]);
+      expect(await after("s/", "a")).toEqual(["s/a", "s/b/1", "s/b/2", "s/c"]);
+    });
+
     it(
       "list pages through more than 1000 objects",
       async (b) => {

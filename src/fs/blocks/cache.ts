@@ -6,7 +6,7 @@
 // evicted. Every write bumps the block's generation so an upload that finishes after a newer write does
 // not mark the block clean (see docs/concurrency.md). Sync file I/O: each call is atomic on the main thread.
 import {
-  closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync,
+  constants, closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync,
   statSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -42,6 +42,8 @@ export class BlockCache {
   /** Dirty blocks -> generation (bumped on every change) and the time they first went dirty. */
   private readonly dirty = new Map<string, { gen: number; since: number; inode: number; blkno: number }>();
   private readonly loading = new Map<string, Promise<void>>();
+  /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
+  private readonly byInode = new Map<number, Set<number>>();
   private bytes = 0;
   private genCounter = 0;
   /** Called when a block goes dirty (the upload queue's wake-up). */
@@ -73,7 +75,7 @@ export class BlockCache {
         continue;
       }
       const c = { inode: Number(m[1]), blkno: Number(m[2]), size: statSync(p).size };
-      this.files.set(key, c);
+      this.touch(key, c);
       this.bytes += c.size;
     }
     let lost = 0;
@@ -97,6 +99,36 @@ export class BlockCache {
   private touch(key: string, c: Cached): void {
     this.files.delete(key);
     this.files.set(key, c);
+    let set = this.byInode.get(c.inode);
+    if (!set) this.byInode.set(c.inode, (set = new Set()));
+    set.add(c.blkno);
+  }
+
+  private forgetFile(key: string, c: Cached): void {
+    this.files.delete(key);
+    this.bytes -= c.size;
+    rmSync(this.path(key), { force: true });
+    const set = this.byInode.get(c.inode);
+    if (set) {
+      set.delete(c.blkno);
+      if (set.size === 0) this.byInode.delete(c.inode);
+    }
+  }
+
+  /**
+   * True when block (inode, blkno) can be read or written synchronously right now: cached, or a hole.
+   * Callers loop `while (!ready()) await ensure()` and use the block in the same synchronous run:
+   * other microtasks (a download finishing, an upload committing) may run between ensure's return and
+   * the caller's continuation and evict the block again.
+   */
+  ready(inode: number, blkno: number): boolean {
+    const key = blockKey(inode, blkno);
+    const c = this.files.get(key);
+    if (c) {
+      this.touch(key, c);
+      return true;
+    }
+    return this.o.map.get(inode, blkno) === null;
   }
 
   /**
@@ -188,19 +220,18 @@ export class BlockCache {
   drop(inode: number, blkno: number): void {
     const key = blockKey(inode, blkno);
     const c = this.files.get(key);
-    if (c) {
-      this.files.delete(key);
-      this.bytes -= c.size;
-      rmSync(this.path(key), { force: true });
-    }
+    if (c) this.forgetFile(key, c);
     if (this.dirty.delete(key)) this.o.map.clearDirty(inode, blkno);
+  }
+
+  /** Bytes held by the cache file of a block, or null when it is not cached. */
+  cachedSize(inode: number, blkno: number): number | null {
+    return this.files.get(blockKey(inode, blkno))?.size ?? null;
   }
 
   /** Cached block numbers of `inode` that are >= fromBlk. */
   cachedFrom(inode: number, fromBlk: number): number[] {
-    const out: number[] = [];
-    for (const c of this.files.values()) if (c.inode === inode && c.blkno >= fromBlk) out.push(c.blkno);
-    return out;
+    return [...(this.byInode.get(inode) ?? [])].filter((b) => b >= fromBlk);
   }
 
   private markDirty(key: string, inode: number, blkno: number): void {
@@ -215,10 +246,12 @@ export class BlockCache {
   }
 
   private writeFile(key: string, inode: number, blkno: number, data: Uint8Array, off: number, fresh: boolean): void {
-    const fd = openSync(this.path(key), fresh || !this.files.has(key) ? "w" : "r+");
+    // O_CREAT without O_TRUNC: on ext4 an O_TRUNC open+close costs ~0.7 ms (auto_da_alloc), this ~0.05 ms
+    const fd = openSync(this.path(key), constants.O_CREAT | constants.O_RDWR, 0o600);
     try {
       let done = 0;
       while (done < data.length) done += writeSync(fd, data, done, data.length - done, off + done);
+      if (fresh) ftruncateSync(fd, off + data.length); // a downloaded block replaces whatever was there
     } finally {
       closeSync(fd);
     }
@@ -234,9 +267,7 @@ export class BlockCache {
     for (const [key, c] of this.files) {
       if (this.bytes <= this.o.maxBytes) break;
       if (key === keep || this.dirty.has(key) || this.loading.has(key)) continue;
-      this.files.delete(key);
-      this.bytes -= c.size;
-      rmSync(this.path(key), { force: true });
+      this.forgetFile(key, c);
     }
   }
 
@@ -269,6 +300,7 @@ export class BlockCache {
     if (!d || d.gen !== gen) return false;
     this.dirty.delete(key);
     this.o.map.clearDirty(d.inode, d.blkno);
+    this.evict(); // a block that just became clean may be the first one allowed to go
     return true;
   }
 

@@ -48,6 +48,14 @@ export class NoFilesystemError extends Error {
   }
 }
 
+/** A passphrase operation that makes no sense (empty passphrase, --plain filesystem). One line. */
+export class PassphraseUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PassphraseUsageError";
+  }
+}
+
 /** The key object exists but is not one we can read. */
 export class KeyObjectError extends Error {
   constructor(where: string, why: string) {
@@ -111,7 +119,7 @@ export async function createFilesystemKeys(
 ): Promise<FsKeys> {
   const master = randomKey();
   if (passphrase !== null && passphrase.length === 0) {
-    throw new Error("the passphrase is empty: give one in fs-passphrase, or create a --plain filesystem");
+    throw new PassphraseUsageError("the passphrase is empty: give one in fs-passphrase, or create a --plain filesystem");
   }
   const obj: KeyObjectV1 =
     passphrase === null ? { coffer: "key", version: 1, mode: "plain", master: b64(master) } : wrapMaster(master, passphrase, opts);
@@ -138,14 +146,17 @@ async function readKeyObject(backend: Backend): Promise<KeyObjectV1> {
   return k;
 }
 
-/** Recovers the master key from a parsed key object; exported for changePassphrase and tools. */
+/** Recovers the master key from a parsed key object (shared by unlock and changePassphrase). */
 function unlockMaster(k: KeyObjectV1, passphrase: string | null, where: string): Uint8Array {
   if (k.mode === "plain") {
-    const m = k.master ? unb64(k.master) : new Uint8Array(0);
+    const m = typeof k.master === "string" ? unb64(k.master) : new Uint8Array(0);
     if (m.length !== 32) throw new KeyObjectError(where, "plain master key has the wrong length");
     return m;
   }
-  if (k.mode !== "argon2id" || !k.kdf || !k.wrapped) throw new KeyObjectError(where, `unknown mode ${k.mode}`);
+  if (k.mode !== "argon2id") throw new KeyObjectError(where, `unknown mode ${k.mode}`);
+  if (typeof k.wrapped !== "string" || typeof k.kdf?.salt !== "string") {
+    throw new KeyObjectError(where, "the wrapped key or the KDF salt is missing");
+  }
   if (passphrase === null) throw new PassphraseRequiredError(where);
   const { memoryKiB, passes, parallelism, salt } = k.kdf;
   const sane = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
@@ -154,6 +165,7 @@ function unlockMaster(k: KeyObjectV1, passphrase: string | null, where: string):
     throw new KeyObjectError(where, "KDF parameters out of range");
   }
   const wrapped = unb64(k.wrapped);
+  if (wrapped.length !== NONCE_LEN + 32 + 16) throw new KeyObjectError(where, "the wrapped key has the wrong length");
   const wrapKey = argon2id(passphrase, { memoryKiB, passes, parallelism, salt: unb64(salt) });
   try {
     const master = open(wrapKey, wrapped.subarray(0, NONCE_LEN), wrapped.subarray(NONCE_LEN), wrapAd(k.kdf));
@@ -175,8 +187,10 @@ export async function unlockFilesystemKeys(backend: Backend, passphrase: string 
 /** Re-wraps the same master key under a new passphrase (new salt); data objects are untouched. */
 export async function changePassphrase(backend: Backend, oldPass: string, newPass: string): Promise<void> {
   const k = await readKeyObject(backend);
-  if (k.mode === "plain") throw new Error(`${backend.description} is a --plain filesystem: it has no passphrase to change`);
-  if (!newPass) throw new Error("the new passphrase is empty");
+  if (k.mode === "plain") {
+    throw new PassphraseUsageError(`${backend.description} is a --plain filesystem: it has no passphrase to change`);
+  }
+  if (!newPass) throw new PassphraseUsageError("the new passphrase is empty");
   const master = unlockMaster(k, oldPass, backend.description);
   const next = wrapMaster(master, newPass, { argon2: { memoryKiB: k.kdf!.memoryKiB, passes: k.kdf!.passes, parallelism: k.kdf!.parallelism } });
   // Check the new wrap opens before replacing the only copy of the key.

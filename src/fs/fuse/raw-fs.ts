@@ -101,7 +101,7 @@ export interface StatfsOut {
 export interface DirentSink {
   /** READDIR: name, inode number, DT_* type (mode >> 12 works), cookie of the next entry. */
   add(name: string, ino: number, type: number, nextOffset: number): boolean;
-  /** READDIRPLUS: like add, with the full entry (the kernel counts it as a lookup unless nodeid is 0). */
+  /** READDIRPLUS: like add, with the full entry (the kernel counts it as a lookup unless nodeid is 0 or the name is "." or ".."). */
   addPlus(name: string, entry: EntryOut, nextOffset: number): boolean;
 }
 

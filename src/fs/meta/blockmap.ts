@@ -27,6 +27,11 @@ export class BlockMap {
     return r ? r.object : null;
   }
 
+  /** Number of mapped blocks of `inode`. */
+  count(inode: number): number {
+    return (this.m.q("SELECT count(*) AS n FROM blocks WHERE inode = ?").get(inode) as { n: number }).n;
+  }
+
   object(id: number): ObjectRow | null {
     return this.m.q("SELECT * FROM objects WHERE id = ?").get(id) as ObjectRow | null;
   }

@@ -40,7 +40,7 @@ export class MetaDb {
     return m;
   }
 
-  /** Opens a snapshot image read-only in memory (for inspection and tests). */
+  /** Opens a snapshot image in memory (a private copy, for inspection and tests). */
   static fromImage(image: Uint8Array): MetaDb {
     const copy = image.slice();
     copy[18] = 1;
@@ -90,6 +90,11 @@ export class MetaDb {
   /** Runs fn in one SQLite transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws. */
   tx<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
+  }
+
+  /** Rows changed by this connection since it was opened (grows monotonically). */
+  changes(): number {
+    return (this.q("SELECT total_changes() AS n").get() as { n: number }).n;
   }
 
   param(key: string): string | null {

@@ -47,8 +47,11 @@ export interface Backend {
   /** Deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
   deleteMany(keys: string[]): Promise<void>;
-  /** All objects whose key starts with prefix, in key order, paging handled inside. */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * All objects whose key starts with prefix, in key order, paging handled inside. With startAfter, only
+   * keys greater than it (S3's StartAfter): lets a listing broken by an error resume where it stopped.
+   */
+  list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
   close(): Promise<void>;
 }
 

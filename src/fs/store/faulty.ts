@@ -15,6 +15,8 @@ export interface FaultOptions {
   authFailure?: boolean;
   /** Seconds of Retry-After to attach to injected transient errors (like S3 SlowDown). */
   retryAfterSec?: number;
+  /** Items per simulated listing page: faults hit a listing once per page. */
+  listPageSize?: number;
   /** Deterministic randomness for reproducible tests (a seed for a small PRNG). */
   seed?: number;
   now?: () => number;
@@ -145,12 +147,20 @@ export class FaultyBackend implements Backend {
     return this.inner.deleteMany(keys);
   }
 
-  /** Faults are injected per item, so a listing can break half-way as a real one can between pages. */
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for await (const item of this.inner.list(prefix)) {
+  /** Faults are injected per page of listPageSize items (default 100), as a real listing can break between pages. */
+  async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
+    const page = this.opts.listPageSize ?? 100;
+    let n = 0;
+    for await (const item of this.inner.list(prefix, startAfter)) {
+      if (n++ % page === 0) {
+        await this.before("list", prefix);
+        this.maybeFail("list", prefix);
+      }
+      yield item;
+    }
+    if (n === 0) {
       await this.before("list", prefix);
       this.maybeFail("list", prefix);
-      yield item;
     }
   }
 

@@ -65,8 +65,8 @@ export class LimitBackend implements Backend {
   }
 
   /** Holds a slot only while fetching each item, so a slow consumer of a listing blocks nobody. */
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    const it = this.inner.list(prefix)[Symbol.asyncIterator]();
+  async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
+    const it = this.inner.list(prefix, startAfter)[Symbol.asyncIterator]();
     try {
       for (;;) {
         const r = await this.with(() => it.next());

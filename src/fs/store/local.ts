@@ -7,7 +7,7 @@
 import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { type Backend, type ObjectInfo, StoreError } from "./backend.ts";
-import { checkKey } from "./keys.ts";
+import { checkKey } from "./key-names.ts";
 import { compareKeys } from "./memory.ts";
 
 const SHARD_MIN_LEN = 16;
@@ -162,12 +162,12 @@ export class LocalBackend implements Backend {
     for (const k of keys) await this.delete(k);
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
     const segs = prefix.split("/");
     const partial = segs.pop() as string;
     const base = segs.length ? segs.join("/") + "/" : "";
     const dir = [this.root, ...segs.map(escapeSeg)].join("/");
-    yield* this.walk(dir, base, partial);
+    for await (const o of this.walk(dir, base, partial, startAfter)) yield o;
   }
 
   /**
@@ -175,7 +175,7 @@ export class LocalBackend implements Backend {
    * start with `partial` at this level. Shard directories hold files of this same level, so they are
    * merged in before sorting; subdirectories sort as "name/" which places all their keys correctly.
    */
-  private async *walk(dir: string, base: string, partial: string): AsyncIterable<ObjectInfo> {
+  private async *walk(dir: string, base: string, partial: string, after?: string): AsyncIterable<ObjectInfo> {
     const entries = await this.readDir(dir);
     const items: { name: string; file?: string; dir?: string }[] = [];
     for (const ent of entries) {
@@ -199,8 +199,10 @@ export class LocalBackend implements Backend {
     items.sort((a, b) => compareKeys(a.name, b.name));
     for (const it of items) {
       if (!it.name.startsWith(partial)) continue;
+      // Skip whole subtrees before `after`: everything below "x/" sorts before "x/"+"\uffff".
+      if (after !== undefined && (base + it.name + (it.dir ? "\uffff" : "")) <= after) continue;
       if (it.dir) {
-        yield* this.walk(it.dir, base + it.name, "");
+        yield* this.walk(it.dir, base + it.name, "", after);
       } else if (it.file) {
         const key = base + it.name;
         try {

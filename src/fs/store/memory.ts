@@ -1,6 +1,6 @@
 // An in-memory Backend for unit tests: same contract as the real ones, copies on the way in and out.
 import { type Backend, type ObjectInfo, StoreError } from "./backend.ts";
-import { checkKey } from "./keys.ts";
+import { checkKey } from "./key-names.ts";
 
 export class MemoryBackend implements Backend {
   readonly description: string;
@@ -55,9 +55,11 @@ export class MemoryBackend implements Backend {
     for (const k of keys) await this.delete(k);
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
     this.use();
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
+    const keys = [...this.objects.keys()]
+      .filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter))
+      .sort(compareKeys);
     for (const key of keys) {
       const v = this.objects.get(key);
       if (v) yield { key, size: v.length };

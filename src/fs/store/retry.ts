@@ -142,27 +142,28 @@ export class RetryBackend implements Backend {
     return this.run(`delete of ${keys.length} objects`, 0, () => this.inner.deleteMany(keys));
   }
 
-  /** A listing that fails mid-way restarts after the last key it yielded (listings are in key order). */
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    let last: string | undefined;
-    let pending: { it: AsyncIterator<ObjectInfo> } | null = null;
-    for (;;) {
-      const item = await this.run(`list ${prefix}`, 0, async () => {
-        try {
-          for (;;) {
-            pending ??= { it: this.inner.list(prefix)[Symbol.asyncIterator]() };
-            const r = await pending.it.next();
-            if (r.done) return null;
-            if (last === undefined || r.value.key > last) return r.value;
+  /** A listing that fails mid-way resumes after the last key it yielded (listings are in key order). */
+  async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
+    let last = startAfter;
+    let it: AsyncIterator<ObjectInfo> | null = null;
+    try {
+      for (;;) {
+        const item = await this.run(`list ${prefix}`, 0, async () => {
+          try {
+            it ??= this.inner.list(prefix, last)[Symbol.asyncIterator]();
+            const r = await it.next();
+            return r.done ? null : r.value;
+          } catch (e) {
+            it = null; // resume with a fresh listing after `last` on the next attempt
+            throw e;
           }
-        } catch (e) {
-          pending = null; // restart the listing on the next attempt
-          throw e;
-        }
-      });
-      if (item === null) return;
-      last = item.key;
-      yield item;
+        });
+        if (item === null) return;
+        last = item.key;
+        yield item;
+      }
+    } finally {
+      await (it as AsyncIterator<ObjectInfo> | null)?.return?.();
     }
   }
 

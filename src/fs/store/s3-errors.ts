@@ -95,6 +95,10 @@ export function toStoreError(e: unknown, op: string, where: string, key?: string
   let msg: string;
   if (err.name === "NoSuchBucket" || err.Code === "NoSuchBucket") {
     msg = `bucket ${bucket ?? "?"} does not exist at ${where}: create it or fix the storage URL`;
+  } else if (err.name === "CredentialsProviderError") {
+    msg = `no credentials for ${where}: set backend-login and backend-password in your authinfo file, or configure AWS credentials (environment, ~/.aws, instance role)`;
+  } else if (err.name === "AuthorizationHeaderMalformed" || err.name === "PermanentRedirect") {
+    msg = `${where} is in another region (${detail}): give the right one with the region backend option or as s3://REGION/BUCKET`;
   } else if (kind === "auth") {
     msg = `access denied by ${where} (${detail}): check the login and password (backend-login/backend-password) in your authinfo file, or the bucket policy`;
   } else {

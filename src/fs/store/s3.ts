@@ -12,7 +12,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { existsSync, readFileSync } from "node:fs";
 import { type Backend, type ObjectInfo, StoreError } from "./backend.ts";
-import { checkKey } from "./keys.ts";
+import { checkKey } from "./key-names.ts";
 import { toStoreError } from "./s3-errors.ts";
 
 export interface S3BackendOptions {
@@ -85,7 +85,9 @@ export class S3Backend implements Backend {
         httpAgent: this.agents.http,
         httpsAgent: this.agents.https,
         connectionTimeout: o.tcpTimeoutMs ?? 10_000,
-        requestTimeout: o.tcpTimeoutMs ?? 60_000,
+        // Socket idle timeout: catches a stalled transfer of any size; the per-request AbortSignal
+        // deadline below is the outer bound.
+        requestTimeout: o.tcpTimeoutMs ?? 30_000,
       },
     });
   }
@@ -111,8 +113,9 @@ export class S3Backend implements Backend {
 
   async get(key: string): Promise<Uint8Array> {
     try {
+      // The size is unknown before the answer: allow for objects up to 16 MiB at the minimum rate.
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.k(key) }), {
-        abortSignal: this.signal(),
+        abortSignal: this.signal(16 * 1048576),
       });
       return await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
     } catch (e) {
@@ -198,13 +201,19 @@ export class S3Backend implements Backend {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
       let r;
       try {
         r = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.prefix + prefix,
+            ContinuationToken: token,
+            // Ignored by S3 when a continuation token is given, which is what we want.
+            StartAfter: startAfter === undefined ? undefined : this.prefix + startAfter,
+          }),
           { abortSignal: this.signal() },
         );
       } catch (e) {

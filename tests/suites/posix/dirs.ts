@@ -72,6 +72,22 @@ export function dirTests(c: SuiteContext): void {
       fs.rmSync(d, { recursive: true });
     }, 180_000);
 
+    test("names of every length from 1 to 255 bytes list back exactly", () => {
+      const d = c.fresh("name-lengths");
+      const names: string[] = [];
+      for (let len = 1; len <= 255; len++) {
+        // Cycle the letters so names of different lengths differ early; one multibyte char in the longer ones.
+        let name = Array.from({ length: len }, (_, i) => String.fromCharCode(97 + ((i + len) % 26))).join("");
+        if (len >= 10) name = "é" + name.slice(2); // 2 bytes for 1 character: same byte length
+        if (name === "." || name === "..") continue;
+        names.push(name);
+        fs.writeFileSync(join(d, name), String(len));
+      }
+      expect(fs.readdirSync(d).sort()).toEqual([...names].sort());
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) expect(e.isFile()).toBe(true);
+      expect(fs.readFileSync(join(d, names.at(-1)!), "utf8")).toBe("255");
+    });
+
     test("a listing that runs while entries come and go lists every surviving entry exactly once", () => {
       const d = c.fresh("churn");
       const original: string[] = [];

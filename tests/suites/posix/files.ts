@@ -115,6 +115,23 @@ export function fileTests(c: SuiteContext): void {
       expect(fs.statSync(p).size).toBe(200_000);
     });
 
+    test("copy_file_range copies a range inside the filesystem", () => {
+      const d = c.fresh("copy-range");
+      const data = randomBytes(300_000);
+      fs.writeFileSync(join(d, "src"), data);
+      fs.writeFileSync(join(d, "dst"), Buffer.alloc(10, 0x61));
+      let copied = 0;
+      while (copied < 200_000) {
+        const n = py.copyFileRange(join(d, "src"), 50_000 + copied, join(d, "dst"), 5 + copied, 200_000 - copied);
+        expect(n).toBeGreaterThan(0);
+        copied += n;
+      }
+      const back = fs.readFileSync(join(d, "dst"));
+      expect(back.length).toBe(200_005);
+      expect(back.subarray(0, 5).toString()).toBe("aaaaa");
+      expect(back.subarray(5).equals(data.subarray(50_000, 250_000))).toBe(true);
+    });
+
     test("O_EXCL create fails on an existing name", () => {
       const d = c.fresh("excl");
       const p = join(d, "f");
@@ -179,6 +196,18 @@ export function fileTests(c: SuiteContext): void {
       fs.writeFileSync(join(d, unicode), "u");
       expect(fs.readdirSync(d).sort()).toEqual([ok, unicode].sort());
       expect(fs.readFileSync(join(d, unicode), "utf8")).toBe("u");
+    });
+
+    test("names are bytes: non-UTF-8 names and symlink targets keep every byte", () => {
+      const d = c.fresh("byte-names");
+      const latin1 = Buffer.from("caf\xe9", "latin1");
+      const other = Buffer.from("caf\xe8", "latin1");
+      py.touchBytes(d, latin1);
+      py.touchBytes(d, other); // a distinct name, not a second spelling of the first
+      py.symlinkBytes(d, Buffer.from("link"), Buffer.from([0x74, 0xff, 0xfe, 0x80]));
+      const names = py.listdirBytes(d).map((b) => b.toString("hex")).sort();
+      expect(names).toEqual([latin1, other, Buffer.from("link")].map((b) => b.toString("hex")).sort());
+      expect(py.readlinkBytes(d, Buffer.from("link")).toString("hex")).toBe("74fffe80");
     });
 
     test("a missing file: ENOENT for open, stat and unlink", () => {

@@ -1,0 +1,55 @@
+// memfs CLI: mounts the in-memory filesystem in the foreground (`bun run examples/memfs.ts MOUNTPOINT [options]`).
+//
+// Prints "ready MOUNTPOINT" once the kernel has finished INIT (test harnesses wait for that line), and
+// unmounts and exits 0 on SIGINT or SIGTERM. Everything is lost at unmount: it is a fixture and an example.
+
+import { mountFuse } from "../src/fs/fuse/index.ts";
+import { MemFs } from "./memfs/mem-fs.ts";
+
+function usage(message: string): never {
+  console.error(`memfs: ${message}\nusage: bun run examples/memfs.ts MOUNTPOINT [--allow-other] [--debug] [--writeback-cache]`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+const flags = new Set(args.filter((a) => a.startsWith("--")));
+const positional = args.filter((a) => !a.startsWith("--"));
+const known = new Set(["--allow-other", "--debug", "--writeback-cache"]);
+for (const f of flags) if (!known.has(f)) usage(`unknown option ${f}`);
+if (positional.length !== 1) usage("exactly one MOUNTPOINT expected");
+
+const session = await mountFuse(new MemFs(), {
+  mountpoint: positional[0]!,
+  fsname: "memfs",
+  subtype: "memfs",
+  allowOther: flags.has("--allow-other"),
+  // The kernel checks permissions against the mode bits we report, so MemFs need not.
+  defaultPermissions: true,
+  debug: flags.has("--debug"),
+  // The kernel then keeps written data in its page cache and sends larger, later WRITEs: a second code path to test.
+  writebackCache: flags.has("--writeback-cache"),
+}).catch((e: Error) => {
+  console.error(`memfs: cannot mount: ${e.message}`);
+  process.exit(1);
+});
+await session.ready;
+console.log(`ready ${session.mountpoint}`);
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  try {
+    // Lazy: a shell still sitting in the mount must not keep us from exiting.
+    await session.unmount({ lazy: true });
+    process.exit(0);
+  } catch (e) {
+    console.error(`memfs: unmount on ${signal} failed: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
+// Unmounted from outside (umount MOUNTPOINT): nothing left to serve.
+await session.closed;
+if (!stopping) process.exit(0);

@@ -1,0 +1,227 @@
+// A mounted session: the device fd, the reader Workers, the main-thread server, notifications and unmount.
+import { closeSync, writeSync, writevSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { setU64, utf8 } from "./codec.ts";
+import { mountAsRoot, mountWithFusermount, unmountPath, validateMountpoint } from "./device.ts";
+import { MAX_MAX_WRITE } from "./init.ts";
+import { FUSE_BUFFER_HEADER_SIZE, fuse_notify_inval_entry_out, fuse_notify_inval_inode_out, fuse_out_header, NotifyCode } from "./kernel.ts";
+import { geteuid } from "./libc.ts";
+import type { RawFileSystem } from "./raw-fs.ts";
+import { FORWARD_SLOT, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
+import { Server } from "./server.ts";
+
+export interface MountOptions {
+  mountpoint: string;
+  fsname?: string;
+  subtype?: string;
+  allowOther?: boolean;
+  defaultPermissions?: boolean;
+  /** true: trace lines to stderr; a function: trace lines to it. One line per request and per reply. */
+  debug?: boolean | ((line: string) => void);
+  /** Reader Workers (default: 2..4 by CPU count). */
+  readers?: number;
+  writebackCache?: boolean;
+  /** Largest WRITE the kernel sends (default and maximum 1 MiB). */
+  maxWrite?: number;
+  /** Absolute path of a module whose default export is (workerData) => WorkerHandlers. */
+  workerModule?: string;
+  /** Structured-cloneable, passed to that factory in each reader Worker. */
+  workerData?: unknown;
+  /** Request slots per reader Worker (how many requests one Worker can have outstanding at the main thread). */
+  slotsPerReader?: number;
+  /** Mount through fusermount3 even as root (default: only when not root). */
+  useFusermount?: boolean;
+}
+
+export interface FuseSession {
+  readonly mountpoint: string;
+  /** Resolves once INIT has been answered (the mount is usable); rejects if the session ends first. */
+  readonly ready: Promise<void>;
+  /** Resolves when the session ended (unmounted externally or by unmount()). */
+  readonly closed: Promise<void>;
+  /** Unmount (umount2, or fusermount3 -u when not root); `lazy` detaches a busy mount. Then waits for closed. */
+  unmount(opts?: { lazy?: boolean }): Promise<void>;
+  /** Drop cached data of `nodeid` from `offset` for `length` bytes (0: to the end; offset < 0: attributes only). */
+  notifyInvalInode(nodeid: number, offset: number, length: number): void;
+  /** Drop the kernel's cached name `name` in directory `parent`. Do not call it synchronously from a handler of an operation on `parent`. */
+  notifyInvalEntry(parent: number, name: string): void;
+}
+
+function defaultReaders(): number {
+  return Math.min(4, Math.max(2, availableParallelism()));
+}
+
+export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<FuseSession> {
+  const mountpoint = validateMountpoint(opts.mountpoint);
+  const maxWrite = Math.max(4096, Math.min(MAX_MAX_WRITE, opts.maxWrite ?? MAX_MAX_WRITE));
+  const readers = Math.max(1, opts.readers ?? defaultReaders());
+  const nslots = Math.max(1, opts.slotsPerReader ?? 4);
+  const trace = opts.debug === true ? (l: string) => console.error(l) : typeof opts.debug === "function" ? opts.debug : null;
+  const log = (m: string) => console.error(`fuse(${mountpoint}): ${m}`);
+
+  const viaFusermount = opts.useFusermount || geteuid() !== 0;
+  const fd = viaFusermount ? await mountWithFusermount(mountpoint, opts) : mountAsRoot(mountpoint, opts);
+
+  const write = (buf: Uint8Array, len: number, tail: Uint8Array | null) => {
+    if (tail && tail.byteLength) writevSync(fd, [buf.subarray(0, len), tail]);
+    else writeSync(fd, buf, 0, len);
+  };
+
+  let resolveReady!: () => void, rejectReady!: (e: Error) => void, resolveClosed!: () => void;
+  const ready = new Promise<void>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
+  ready.catch(() => {});
+  const closed = new Promise<void>((res) => (resolveClosed = res));
+  let initialized = false;
+  let destroyed = false;
+  let ended = false;
+
+  const server = new Server(fs, {
+    write,
+    trace,
+    log,
+    replySize: 64 * 1024,
+    init: { maxWrite, writebackCache: !!opts.writebackCache, readdirplus: typeof fs.readdirplus === "function" },
+    onInit: () => {
+      initialized = true;
+      resolveReady();
+    },
+  });
+
+  const callDestroy = async () => {
+    if (destroyed || !initialized) return;
+    destroyed = true;
+    try {
+      await fs.destroy?.();
+    } catch (e) {
+      log(`destroy failed: ${(e as Error).message}`);
+    }
+  };
+
+  const slotSize = Math.max(maxWrite, 64 * 1024) + FUSE_BUFFER_HEADER_SIZE;
+  const workers: Worker[] = [];
+  let alive = readers;
+  let failed = false;
+  const onEnd = async () => {
+    if (--alive > 0) return;
+    ended = true;
+    await callDestroy();
+    try {
+      closeSync(fd);
+    } catch {}
+    // Every reader died of an error (not the ENODEV of an unmount): the mount would be left dead (ENOTCONN).
+    if (failed) {
+      try {
+        unmountPath(mountpoint, { lazy: true });
+      } catch (e) {
+        log(`cannot unmount after failure: ${(e as Error).message}`);
+      }
+    }
+    rejectReady(new Error(`FUSE session at ${mountpoint} ended before INIT`));
+    resolveClosed();
+  };
+
+  for (let i = 0; i < readers; i++) {
+    const slots = Array.from({ length: nslots }, () => new SharedArrayBuffer(slotSize));
+    const stateBuf = new SharedArrayBuffer(4 * nslots);
+    const state = new Int32Array(stateBuf);
+    const views = slots.map((s) => new Uint8Array(s));
+    const release = (slot: number) => {
+      Atomics.store(state, slot, 0);
+      Atomics.notify(state, slot);
+    };
+    const data: ReaderInit = {
+      fd, index: i, slots, state: stateBuf, replySize: 64 * 1024, trace: !!trace, workerModule: opts.workerModule,
+      userData: opts.workerData,
+    };
+    const w = new Worker(new URL("./reader-worker.ts", import.meta.url), { workerData: data });
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      void onEnd();
+    };
+    w.on("message", (m: ReaderMessage) => {
+      if (typeof m === "number") {
+        const slot = Math.floor(m / FORWARD_SLOT), n = m % FORWARD_SLOT;
+        let r: void | Promise<void> = undefined;
+        try {
+          r = server.handle(views[slot]!.subarray(0, n));
+        } catch (e) {
+          log(`unexpected: ${(e as Error).stack}`);
+        }
+        if (r instanceof Promise) r.finally(() => release(slot));
+        else release(slot);
+      } else if (m.t === "notes") {
+        if (fs.noteLookup) {
+          const ids = m.ids;
+          for (let k = 0; k < ids.length; ) {
+            const id = ids[k]!;
+            let c = 1;
+            while (++k < ids.length && ids[k] === id) c++;
+            fs.noteLookup(id, c);
+          }
+        }
+      } else if (m.t === "trace") {
+        trace?.(m.line);
+      } else if (m.t === "destroy") {
+        void callDestroy();
+      } else if (m.t === "end") {
+        if (m.error) {
+          log(m.error);
+          failed = true;
+        }
+        finish();
+      }
+    });
+    w.on("error", (e: Error) => {
+      log(`reader ${i} failed: ${e.stack ?? e.message}`);
+      failed = true;
+      finish();
+    });
+    w.on("exit", finish);
+    workers.push(w);
+  }
+
+  const notify = (code: number, body: Uint8Array) => {
+    if (ended) return;
+    const head = new Uint8Array(fuse_out_header.size);
+    const dv = new DataView(head.buffer);
+    dv.setUint32(0, head.byteLength + body.byteLength, true);
+    dv.setInt32(4, code, true);
+    // unique 0 marks a notification
+    try {
+      writevSync(fd, [head, body]);
+    } catch (e) {
+      const c = (e as { code?: string }).code;
+      if (c !== "ENOENT" && c !== "ENODEV") log(`notify ${code} failed: ${(e as Error).message}`);
+    }
+  };
+
+  return {
+    mountpoint,
+    ready,
+    closed,
+    async unmount(o?: { lazy?: boolean }) {
+      if (!ended) unmountPath(mountpoint, { lazy: o?.lazy });
+      await closed;
+    },
+    notifyInvalInode(nodeid, offset, length) {
+      const b = new Uint8Array(fuse_notify_inval_inode_out.size);
+      const dv = new DataView(b.buffer);
+      setU64(dv, fuse_notify_inval_inode_out.offsets.ino, nodeid);
+      dv.setBigInt64(fuse_notify_inval_inode_out.offsets.off, BigInt(offset), true);
+      dv.setBigInt64(fuse_notify_inval_inode_out.offsets.len, BigInt(length), true);
+      notify(NotifyCode.INVAL_INODE, b);
+    },
+    notifyInvalEntry(parent, name) {
+      const n = utf8(name);
+      const b = new Uint8Array(fuse_notify_inval_entry_out.size + n.byteLength + 1);
+      const dv = new DataView(b.buffer);
+      setU64(dv, fuse_notify_inval_entry_out.offsets.parent, parent);
+      dv.setUint32(fuse_notify_inval_entry_out.offsets.namelen, n.byteLength, true);
+      b.set(n, fuse_notify_inval_entry_out.size);
+      notify(NotifyCode.INVAL_ENTRY, b);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// Attribute operations: getattr, setattr (chmod/chown/truncate/utimens with ctime rules), access, statfs.
+import type { AttrOut, RequestContext, SetattrIn, StatfsOut } from "../fuse/raw-fs.ts";
+import { EACCES, EINVAL, EISDIR, FuseError } from "../fuse/errno.ts";
+import { ATTR_TTL, type VfsCore, S_IFMT, S_ISGID, S_ISUID, isDir, isReg, nowNs } from "./core.ts";
+
+export const FATTR_MODE = 1 << 0;
+export const FATTR_UID = 1 << 1;
+export const FATTR_GID = 1 << 2;
+export const FATTR_SIZE = 1 << 3;
+export const FATTR_ATIME = 1 << 4;
+export const FATTR_MTIME = 1 << 5;
+export const FATTR_FH = 1 << 6;
+export const FATTR_ATIME_NOW = 1 << 7;
+export const FATTR_MTIME_NOW = 1 << 8;
+export const FATTR_CTIME = 1 << 10;
+export const FATTR_KILL_SUIDGID = 1 << 11;
+
+const NS = 1_000_000_000n;
+/** sec may arrive as the unsigned reading of a negative i64 (pre-1970): fold it back to signed. */
+const ts = (sec: number, nsec: number): bigint => {
+  let s = BigInt(Math.trunc(sec));
+  if (s >= 1n << 63n) s -= 1n << 64n;
+  return s * NS + BigInt(nsec);
+};
+
+/** Largest file size we accept (the kernel's own limit for FUSE is larger; 2^53 keeps offsets exact). */
+export const MAX_FILE_SIZE = 2 ** 53 - 1;
+
+export function getattr(c: VfsCore, nodeid: number): AttrOut {
+  return { attrValid: ATTR_TTL, attr: c.attr(c.get(nodeid)) };
+}
+
+/**
+ * The kernel (default_permissions) has already checked who may change what, and turns the implicit
+ * clearing of set-user/group-id into an explicit mode change; we apply the change and the timestamps
+ * POSIX requires: every change sets ctime, a size change sets mtime too.
+ */
+export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, a: SetattrIn): Promise<AttrOut> {
+  const v = a.valid;
+  if (v & FATTR_SIZE) {
+    const i = c.get(nodeid);
+    if (isDir(i)) throw new FuseError(EISDIR);
+    if (!isReg(i)) throw new FuseError(EINVAL);
+    if (a.size > MAX_FILE_SIZE) throw new FuseError(EINVAL);
+    await c.resize(nodeid, a.size); // sets size, mtime and ctime
+  }
+  const now = nowNs();
+  const i = c.get(nodeid); // fresh: other requests may have run while resize awaited
+  if (v & FATTR_MODE) {
+    // the kernel already applied the SGID and kill-suid rules (setattr_prepare / notify_change)
+    i.mode = (i.mode & S_IFMT) | (a.mode & 0o7777);
+  }
+  if (v & (FATTR_UID | FATTR_GID)) {
+    if (v & FATTR_UID) i.uid = a.uid;
+    if (v & FATTR_GID) i.gid = a.gid;
+    // chown drops set-user-ID and (if group-executable) set-group-ID unless the kernel sent the new mode itself
+    if (!(v & FATTR_MODE) && !isDir(i)) {
+      i.mode &= ~S_ISUID;
+      if (i.mode & 0o010) i.mode &= ~S_ISGID;
+    }
+  }
+  if (v & FATTR_KILL_SUIDGID && !isDir(i)) i.mode &= ~(S_ISUID | S_ISGID);
+  if (v & FATTR_ATIME_NOW) i.atimeNs = now;
+  else if (v & FATTR_ATIME) i.atimeNs = ts(a.atime, a.atimensec);
+  if (v & FATTR_MTIME_NOW) i.mtimeNs = now;
+  else if (v & FATTR_MTIME) i.mtimeNs = ts(a.mtime, a.mtimensec);
+  i.ctimeNs = v & FATTR_CTIME ? ts(a.ctime, a.ctimensec) : now;
+  c.inodes.update(i);
+  return { attrValid: ATTR_TTL, attr: c.attr(i) };
+}
+
+const R_OK = 4;
+const W_OK = 2;
+const X_OK = 1;
+
+/** access(2): mode bits against the caller (root passes, except X needs an x bit on non-directories). */
+export function access(c: VfsCore, ctx: RequestContext, nodeid: number, mask: number): void {
+  const i = c.get(nodeid);
+  if (mask === 0) return;
+  if (ctx.uid === 0) {
+    if (mask & X_OK && !isDir(i) && (i.mode & 0o111) === 0) throw new FuseError(EACCES);
+    return;
+  }
+  const bits = ctx.uid === i.uid ? (i.mode >> 6) & 7 : ctx.gid === i.gid ? (i.mode >> 3) & 7 : i.mode & 7;
+  if ((mask & (R_OK | W_OK | X_OK)) & ~bits) throw new FuseError(EACCES);
+}
+
+export function statfs(c: VfsCore): StatfsOut {
+  const bsize = 4096;
+  const total = 2 ** 50 / bsize; // advertise 1 PiB: the store has no fixed size
+  const used = Math.ceil(c.inodes.logicalBytes() / bsize);
+  const files = c.inodes.count();
+  return {
+    blocks: total,
+    bfree: Math.max(0, total - used),
+    bavail: Math.max(0, total - used),
+    files: files + 2 ** 32,
+    ffree: 2 ** 32,
+    bsize,
+    namelen: 255,
+    frsize: bsize,
+  };
+}
+

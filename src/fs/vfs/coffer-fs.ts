@@ -1,0 +1,222 @@
+// CofferFs: the RawFileSystem the FUSE layer serves, delegating to the operation families, plus flush/close/stats.
+import type {
+  AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
+} from "../fuse/raw-fs.ts";
+import { EROFS, FuseError } from "../fuse/errno.ts";
+import type { MetaDb } from "../meta/db.ts";
+import type { UploadQueue } from "../blocks/upload-queue.ts";
+import type { RemovalQueue } from "../blocks/removal-queue.ts";
+import { type MetadataSync, writeLocalState } from "../blocks/meta-sync.ts";
+import type { VfsCore } from "./core.ts";
+import * as attrOps from "./attr-ops.ts";
+import * as dirOps from "./dir-ops.ts";
+import * as entryOps from "./entry-ops.ts";
+import * as fileOps from "./file-ops.ts";
+import * as xattrOps from "./xattr-ops.ts";
+
+export interface FlushProgress {
+  dirtyBytes: number;
+  uploadedBytes: number;
+  phase: "blocks" | "metadata" | "done";
+}
+
+export interface CofferStats {
+  entries: number;
+  inodes: number;
+  logicalBytes: number;
+  storedObjects: number;
+  /** Unique plaintext bytes in stored objects. */
+  dedupBytes: number;
+  /** Bytes in the store after compression and encryption (data objects). */
+  storedBytes: number;
+  cacheBytes: number;
+  dirtyBytes: number;
+  metadataSeq: number;
+  lastMetadataUpload?: number;
+}
+
+export interface CofferParts {
+  core: VfsCore;
+  db: MetaDb;
+  uploads: UploadQueue;
+  removal: RemovalQueue;
+  metaSync: MetadataSync;
+  cacheDir: string;
+}
+
+export class CofferFs implements RawFileSystem {
+  private closed = false;
+  private readonly c: VfsCore;
+
+  constructor(private readonly p: CofferParts) {
+    this.c = p.core;
+  }
+
+  /** Starts the background tasks (upload after a delay, metadata upload, removal of unused objects). */
+  start(): void {
+    this.p.uploads.start();
+    this.p.metaSync.start();
+    this.p.removal.start();
+  }
+
+  // ---- entries ----
+  lookup(_ctx: RequestContext, parent: number, name: string): EntryOut {
+    return entryOps.lookup(this.c, parent, name);
+  }
+  forget(nodeid: number, nlookup: number): void {
+    this.c.addLookup(nodeid, -nlookup);
+  }
+  noteLookup(nodeid: number, count: number): void {
+    this.c.addLookup(nodeid, count);
+  }
+  mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): EntryOut {
+    return entryOps.mknod(this.c, ctx, parent, name, mode, rdev, umask);
+  }
+  mkdir(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): EntryOut {
+    return entryOps.mkdir(this.c, ctx, parent, name, mode, umask);
+  }
+  symlink(ctx: RequestContext, parent: number, name: string, target: string): EntryOut {
+    return entryOps.symlink(this.c, ctx, parent, name, target);
+  }
+  readlink(_ctx: RequestContext, nodeid: number): Uint8Array {
+    return entryOps.readlink(this.c, nodeid);
+  }
+  unlink(_ctx: RequestContext, parent: number, name: string): void {
+    entryOps.unlink(this.c, parent, name);
+  }
+  rmdir(_ctx: RequestContext, parent: number, name: string): void {
+    entryOps.rmdir(this.c, parent, name);
+  }
+  rename(_ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): void {
+    entryOps.rename(this.c, parent, name, newParent, newName, flags);
+  }
+  link(_ctx: RequestContext, nodeid: number, newParent: number, newName: string): EntryOut {
+    return entryOps.link(this.c, nodeid, newParent, newName);
+  }
+
+  // ---- attributes ----
+  getattr(_ctx: RequestContext, nodeid: number, _fh: number | undefined): AttrOut {
+    return attrOps.getattr(this.c, nodeid);
+  }
+  setattr(ctx: RequestContext, nodeid: number, attr: SetattrIn): Promise<AttrOut> {
+    return attrOps.setattr(this.c, ctx, nodeid, attr);
+  }
+  access(ctx: RequestContext, nodeid: number, mask: number): void {
+    attrOps.access(this.c, ctx, nodeid, mask);
+  }
+  statfs(_ctx: RequestContext, _nodeid: number): StatfsOut {
+    return attrOps.statfs(this.c);
+  }
+
+  // ---- file data ----
+  open(_ctx: RequestContext, nodeid: number, flags: number): Promise<OpenOut> {
+    return fileOps.open(this.c, nodeid, flags);
+  }
+  create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: EntryOut; open: OpenOut } {
+    return fileOps.create(this.c, ctx, parent, name, mode, flags, umask);
+  }
+  read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Uint8Array> {
+    return fileOps.read(this.c, nodeid, offset, size);
+  }
+  write(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, data: Uint8Array, _writeFlags: number): Promise<number> {
+    if (this.closed) throw new FuseError(EROFS);
+    return fileOps.write(this.c, nodeid, offset, data);
+  }
+  flush(_ctx: RequestContext, _nodeid: number, _fh: number, _lockOwner: bigint): void {}
+  release(_ctx: RequestContext, _nodeid: number, fh: number, _flags: number): void {
+    this.c.closeHandle(fh);
+  }
+  fsync(_ctx: RequestContext, nodeid: number, _fh: number, _datasync: boolean): void {
+    fileOps.fsync(this.c, nodeid);
+  }
+  fallocate(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, length: number, mode: number): void {
+    fileOps.fallocate(this.c, nodeid, offset, length, mode);
+  }
+  lseek(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, whence: number): number {
+    return fileOps.lseek(this.c, nodeid, offset, whence);
+  }
+
+  // ---- directories ----
+  opendir(_ctx: RequestContext, nodeid: number, _flags: number): OpenOut {
+    this.c.dir(nodeid);
+    return { fh: this.c.openHandle(nodeid, 0), openFlags: 0 };
+  }
+  readdir(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, out: DirentSink): void {
+    dirOps.readdir(this.c, nodeid, offset, out, false);
+  }
+  readdirplus(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, out: DirentSink): void {
+    dirOps.readdir(this.c, nodeid, offset, out, true);
+  }
+  releasedir(_ctx: RequestContext, _nodeid: number, fh: number): void {
+    this.c.closeHandle(fh);
+  }
+  fsyncdir(_ctx: RequestContext, _nodeid: number, _fh: number, _datasync: boolean): void {
+    this.c.db.sync();
+  }
+
+  // ---- xattrs ----
+  setxattr(_ctx: RequestContext, nodeid: number, name: string, value: Uint8Array, flags: number): void {
+    xattrOps.setxattr(this.c, nodeid, name, value, flags);
+  }
+  getxattr(_ctx: RequestContext, nodeid: number, name: string): Uint8Array {
+    return xattrOps.getxattr(this.c, nodeid, name);
+  }
+  listxattr(_ctx: RequestContext, nodeid: number): string[] {
+    return xattrOps.listxattr(this.c, nodeid);
+  }
+  removexattr(_ctx: RequestContext, nodeid: number, name: string): void {
+    xattrOps.removexattr(this.c, nodeid, name);
+  }
+
+  // ---- whole filesystem ----
+
+  /** Upload every dirty block and then the metadata; resolves when all is in the store. */
+  async flushAll(progress?: (p: FlushProgress) => void): Promise<void> {
+    await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
+    const up = this.p.uploads.uploadedBytes;
+    progress?.({ dirtyBytes: 0, uploadedBytes: up, phase: "metadata" });
+    if (this.p.metaSync.changed) await this.p.metaSync.upload();
+    await this.p.removal.run();
+    progress?.({ dirtyBytes: this.c.cache.stats().dirtyBytes, uploadedBytes: up, phase: "done" });
+  }
+
+  /** flushAll, stop background tasks, close the database; the cache dir is then clean (no recovery at the next open). */
+  async close(progress?: (p: FlushProgress) => void): Promise<void> {
+    if (this.closed) return;
+    await this.p.uploads.stop(); // no timer-driven uploads race the final flush
+    await this.flushAll(progress);
+    this.closed = true;
+    await this.p.metaSync.stop();
+    await this.p.removal.stop();
+    this.c.db.close();
+    writeLocalState(this.p.cacheDir, { uploadedSeq: this.p.metaSync.uploadedSeq, pendingSeq: null, clean: true });
+  }
+
+  /**
+   * Drops the filesystem without flushing or closing anything, as a crash would (tests only): timers
+   * stop, nothing more is written, the database connection is left open and unused (no checkpoint).
+   */
+  async abandonForTests(): Promise<void> {
+    this.closed = true;
+    await this.p.uploads.stop();
+    await this.p.metaSync.stop();
+    await this.p.removal.stop();
+  }
+
+  stats(): CofferStats {
+    const s = this.c.map.stats();
+    const cs = this.c.cache.stats();
+    return {
+      entries: this.c.entries.count(),
+      inodes: this.c.inodes.count(),
+      logicalBytes: this.c.inodes.logicalBytes(),
+      storedObjects: s.storedObjects,
+      dedupBytes: s.dedupBytes,
+      storedBytes: s.storedBytes,
+      cacheBytes: cs.cacheBytes,
+      dirtyBytes: cs.dirtyBytes,
+      metadataSeq: this.p.metaSync.uploadedSeq,
+      lastMetadataUpload: this.p.metaSync.lastUpload,
+    };
+  }
+}

@@ -1,0 +1,120 @@
+// File data operations: open/create, read, write at any offset, flush/release, fsync, fallocate, lseek.
+import type { OpenOut, RequestContext } from "../fuse/raw-fs.ts";
+import { EBADF, EFBIG, EINVAL, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
+import { MAX_FILE_SIZE } from "./attr-ops.ts";
+import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
+import { makeNode } from "./entry-ops.ts";
+
+const O_TRUNC = 0o1000;
+const O_ACCMODE = 3;
+const FOPEN_KEEP_CACHE = 1 << 1;
+
+export async function open(c: VfsCore, nodeid: number, flags: number): Promise<OpenOut> {
+  const i = c.get(nodeid);
+  c.notDir(i);
+  const fh = c.openHandle(nodeid, flags);
+  if (flags & O_TRUNC && isReg(i) && (flags & O_ACCMODE) !== 0 && i.size > 0) await c.resize(nodeid, 0);
+  // all changes pass through this mount, so the kernel's page cache stays valid across opens
+  return { fh, openFlags: FOPEN_KEEP_CACHE };
+}
+
+export function create(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number) {
+  const i = makeNode(c, ctx, parent, name, (mode & 0o7777) | S_IFREG, 0, umask);
+  const fh = c.openHandle(i.id, flags);
+  return { entry: c.entry(i), open: { fh, openFlags: FOPEN_KEEP_CACHE } };
+}
+
+export async function read(c: VfsCore, nodeid: number, offset: number, size: number): Promise<Uint8Array> {
+  const i = c.get(nodeid);
+  if (isDir(i)) throw new FuseError(EINVAL);
+  if (offset >= i.size || size <= 0) return new Uint8Array(0);
+  const len = Math.min(size, i.size - offset);
+  const out = new Uint8Array(len);
+  const bs = c.blockSize;
+  let pos = offset;
+  while (pos < offset + len) {
+    const blk = Math.floor(pos / bs);
+    const within = pos - blk * bs;
+    const n = Math.min(bs - within, offset + len - pos);
+    while (!c.cache.ready(nodeid, blk)) await c.cache.ensure(nodeid, blk);
+    c.cache.read(nodeid, blk, within, n, out, pos - offset); // same synchronous run as the ready check
+    pos += n;
+  }
+  return out;
+}
+
+export async function write(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
+  const len = data.length;
+  if (offset + len > MAX_FILE_SIZE) throw new FuseError(EFBIG);
+  const buf = data.slice(); // `data` is only valid during the call and we await below
+  const bs = c.blockSize;
+  let pos = offset;
+  while (pos < offset + len) {
+    const blk = Math.floor(pos / bs);
+    const within = pos - blk * bs;
+    const n = Math.min(bs - within, offset + len - pos);
+    // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
+    if (within !== 0 || n !== bs) while (!c.cache.ready(nodeid, blk)) await c.cache.ensure(nodeid, blk);
+    if (!c.inodes.get(nodeid)) throw new FuseError(EBADF); // purged while we waited: write nothing for it
+    c.cache.write(nodeid, blk, within, buf.subarray(pos - offset, pos - offset + n));
+    pos += n;
+  }
+  const i = c.inodes.get(nodeid);
+  if (!i) throw new FuseError(EBADF);
+  if (offset + len > i.size) i.size = offset + len;
+  i.mtimeNs = i.ctimeNs = nowNs();
+  c.inodes.update(i);
+  c.cache.evict();
+  return len;
+}
+
+/** Local durability: the file's dirty cache blocks and every committed metadata change reach the disk. */
+export function fsync(c: VfsCore, nodeid: number): void {
+  c.cache.syncFiles(nodeid);
+  c.db.sync();
+}
+
+const FALLOC_FL_KEEP_SIZE = 1;
+
+export function fallocate(c: VfsCore, nodeid: number, offset: number, length: number, mode: number): void {
+  if (mode & ~FALLOC_FL_KEEP_SIZE) throw new FuseError(EOPNOTSUPP);
+  const i = c.get(nodeid);
+  if (!isReg(i)) throw new FuseError(EINVAL);
+  if (offset + length > MAX_FILE_SIZE) throw new FuseError(EFBIG);
+  if (mode & FALLOC_FL_KEEP_SIZE || offset + length <= i.size) return;
+  i.size = offset + length;
+  i.ctimeNs = nowNs();
+  c.inodes.update(i);
+}
+
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+
+/**
+ * SEEK_DATA / SEEK_HOLE: a block holds data from its start for as many bytes as its cache file or
+ * object has (trailing zeros are never stored); the rest of the block and unmapped blocks are holes.
+ */
+export function lseek(c: VfsCore, nodeid: number, offset: number, whence: number): number {
+  const i = c.get(nodeid);
+  if (whence !== SEEK_DATA && whence !== SEEK_HOLE) throw new FuseError(EINVAL);
+  if (offset >= i.size) throw new FuseError(ENXIO);
+  const bs = c.blockSize;
+  const dataLen = (b: number): number => {
+    const cached = c.cache.cachedSize(nodeid, b);
+    if (cached !== null) return cached;
+    const obj = c.map.get(nodeid, b);
+    return obj === null ? 0 : (c.map.object(obj)?.size ?? bs);
+  };
+  for (let b = Math.floor(offset / bs); b * bs < i.size; b++) {
+    const start = b * bs;
+    const end = start + dataLen(b);
+    if (whence === SEEK_DATA) {
+      if (end > start && end > offset) return Math.max(offset, start);
+    } else {
+      const h = Math.max(offset, end);
+      if (h < start + bs && h < i.size) return h;
+    }
+  }
+  if (whence === SEEK_HOLE) return i.size;
+  throw new FuseError(ENXIO);
+}

@@ -1,0 +1,43 @@
+// Extended attributes: set (CREATE/REPLACE flags, values up to 64 KiB), get, list, remove; each change sets ctime.
+import { E2BIG, EEXIST, ENODATA, ERANGE, FuseError } from "../fuse/errno.ts";
+import { type VfsCore, nowNs } from "./core.ts";
+
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+export const XATTR_SIZE_MAX = 65536;
+const XATTR_NAME_MAX = 255;
+
+export function setxattr(c: VfsCore, nodeid: number, name: string, value: Uint8Array, flags: number): void {
+  const i = c.get(nodeid);
+  if (name.length === 0 || new TextEncoder().encode(name).length > XATTR_NAME_MAX) throw new FuseError(ERANGE);
+  if (value.length > XATTR_SIZE_MAX) throw new FuseError(E2BIG);
+  const exists = c.inodes.getXattr(nodeid, name) !== null;
+  if (flags & XATTR_CREATE && exists) throw new FuseError(EEXIST);
+  if (flags & XATTR_REPLACE && !exists) throw new FuseError(ENODATA);
+  c.tx(() => {
+    c.inodes.setXattr(nodeid, name, value.slice());
+    i.ctimeNs = nowNs();
+    c.inodes.update(i);
+  });
+}
+
+export function getxattr(c: VfsCore, nodeid: number, name: string): Uint8Array {
+  c.get(nodeid);
+  const v = c.inodes.getXattr(nodeid, name);
+  if (v === null) throw new FuseError(ENODATA);
+  return v;
+}
+
+export function listxattr(c: VfsCore, nodeid: number): string[] {
+  c.get(nodeid);
+  return c.inodes.listXattrs(nodeid);
+}
+
+export function removexattr(c: VfsCore, nodeid: number, name: string): void {
+  const i = c.get(nodeid);
+  c.tx(() => {
+    if (!c.inodes.removeXattr(nodeid, name)) throw new FuseError(ENODATA);
+    i.ctimeNs = nowNs();
+    c.inodes.update(i);
+  });
+}

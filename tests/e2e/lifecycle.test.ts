@@ -1,0 +1,131 @@
+// End to end through the real CLI on local://: mkfs, mount, write, umount, mount again with an empty cache.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
+import { join, relative } from "node:path";
+import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
+
+const PASS = "correct horse battery staple";
+const MARKER = "COFFER-SECRET-MARKER-7f3a9c";
+
+function sha256File(path: string): string {
+  const hash = createHash("sha256");
+  const fd = openSync(path, "r");
+  const buffer = Buffer.alloc(4 << 20);
+  try {
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    out.push(path);
+    if (entry.isDirectory()) out.push(...walk(path));
+  }
+  return out;
+}
+
+function storeBytes(dir: string): number {
+  return walk(dir).reduce((sum, p) => sum + (statSync(p).isFile() ? statSync(p).size : 0), 0);
+}
+
+describe("coffer on local://", () => {
+  const box = new CofferSandbox();
+  const store = box.dir("store");
+  const url = `local://${store}`;
+  const mnt = box.dir("mnt");
+  let bigHash = "";
+
+  beforeAll(async () => {
+    box.addAuth(url, { "fs-passphrase": PASS });
+    const made = await box.coffer(["mkfs", "--authfile", box.authfile, url]);
+    expect(made.stderr).toBe("");
+    expect(made.code).toBe(0);
+  });
+  afterAll(() => box.cleanup());
+
+  test("mount, write a tree, a 1 GiB random file and a marker, unmount", async () => {
+    const mounted = await box.mount(url, mnt, ["--cachedir", box.dir("cache1")]);
+    expect(mounted.stderr).toBe("");
+    expect(mounted.code).toBe(0);
+    expect(isMounted(mnt)).toBe(true);
+
+    const copy = Bun.spawnSync(["cp", "-a", "/usr/include", join(mnt, "include")]);
+    expect(copy.exitCode).toBe(0);
+    await Bun.write(join(mnt, "secret-notes.txt"), `${MARKER}\n`.repeat(100));
+
+    const fd = openSync(join(mnt, "big.bin"), "w");
+    const hash = createHash("sha256");
+    for (let i = 0; i < 256; i++) {
+      const chunk = randomBytes(4 << 20);
+      hash.update(chunk);
+      writeSync(fd, chunk);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    bigHash = hash.digest("hex");
+
+    const un = await box.umount(mnt);
+    expect(un.stderr).toBe("");
+    expect(un.code).toBe(0);
+    expect(isMounted(mnt)).toBe(false);
+  }, 300_000);
+
+  test("the store shows no file name, no content and no tree", () => {
+    const paths = walk(store);
+    const names = paths.map((p) => relative(store, p)).join("\n");
+    for (const word of ["include", "secret-notes", "big.bin", "linux", "stdio"]) expect(names).not.toContain(word);
+    for (const path of paths) {
+      if (!statSync(path).isFile()) continue;
+      const bytes = readFileSync(path);
+      expect(bytes.includes(MARKER)).toBe(false);
+      expect(bytes.includes("secret-notes")).toBe(false);
+      expect(bytes.includes("#include")).toBe(false);
+    }
+  });
+
+  test("everything comes back byte for byte through an empty cache", async () => {
+    const mounted = await box.mount(url, mnt, ["--cachedir", box.dir("cache2")]);
+    expect(mounted.code).toBe(0);
+    const diff = Bun.spawnSync(["diff", "-r", "--no-dereference", "/usr/include", join(mnt, "include")]);
+    expect(diff.stdout.toString() + diff.stderr.toString()).toBe("");
+    expect(diff.exitCode).toBe(0);
+    expect(readFileSync(join(mnt, "secret-notes.txt"), "utf8")).toBe(`${MARKER}\n`.repeat(100));
+    expect(statSync(join(mnt, "big.bin")).size).toBe(1 << 30);
+    expect(sha256File(join(mnt, "big.bin"))).toBe(bigHash);
+    expect((await box.umount(mnt)).code).toBe(0);
+  }, 300_000);
+
+  test("the same 64 MiB written twice is stored once", async () => {
+    const mounted = await box.mount(url, mnt, ["--cachedir", box.dir("cache3")]);
+    expect(mounted.code).toBe(0);
+    const before = storeBytes(store);
+    const data = randomBytes(64 << 20);
+    await Bun.write(join(mnt, "copy-a.bin"), data);
+    await Bun.write(join(mnt, "copy-b.bin"), data);
+    expect((await box.umount(mnt)).code).toBe(0);
+    const growth = storeBytes(store) - before;
+    expect(growth).toBeGreaterThan(60 << 20);
+    expect(growth).toBeLessThanOrEqual(1.1 * (64 << 20));
+  }, 300_000);
+
+  test("stat reports the filesystem", async () => {
+    expect((await box.mount(url, mnt, ["--cachedir", box.dir("cache3")])).code).toBe(0);
+    const stat = await box.coffer(["stat", "--json", mnt]);
+    expect(stat.code).toBe(0);
+    const s = JSON.parse(stat.stdout);
+    expect(s.logicalBytes).toBeGreaterThan((1 << 30) + (128 << 20));
+    expect(s.dedupBytes).toBeLessThan(s.logicalBytes);
+    expect(s.dirtyBytes).toBe(0);
+    expect((await box.umount(mnt)).code).toBe(0);
+  }, 120_000);
+});

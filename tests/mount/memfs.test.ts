@@ -1,0 +1,87 @@
+// The POSIX suite, random operations and a large tree copy on the memfs example, served by a child process over the FUSE layer.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { posixSuite } from "../suites/posix.ts";
+import { randomOpsSuite } from "../suites/random-ops.ts";
+import { makeTempMountpoint, startMountChild, type MountChild } from "../support/mount-child.ts";
+
+const REPO = join(import.meta.dir, "../..");
+let mp: ReturnType<typeof makeTempMountpoint>;
+let child: MountChild | undefined;
+
+beforeAll(async () => {
+  mp = makeTempMountpoint("coffer-memfs-");
+  // --allow-other: the suite's non-root checks run as uid 65534, which FUSE would otherwise refuse outright.
+  child = await startMountChild(["bun", "run", join(REPO, "examples/memfs.ts"), mp.path, "--allow-other"], mp.path);
+}, 30_000);
+
+afterAll(async () => {
+  await child?.stop();
+  mp?.remove();
+}, 30_000);
+
+posixSuite("memfs", () => mp.path);
+randomOpsSuite("memfs", () => mp.path);
+
+describe("memfs: mixed workload", () => {
+  test("cp -a /usr/include into the mount, then diff -r finds no difference", () => {
+    const dest = join(mp.path, "include-copy");
+    const cp = Bun.spawnSync(["cp", "-a", "/usr/include", dest], { stderr: "pipe" });
+    expect(cp.stderr.toString()).toBe("");
+    expect(cp.exitCode).toBe(0);
+    const diff = Bun.spawnSync(["diff", "-r", "--no-dereference", "/usr/include", dest], { stdout: "pipe", stderr: "pipe" });
+    expect(diff.stdout.toString().slice(0, 4000) + diff.stderr.toString()).toBe("");
+    expect(diff.exitCode).toBe(0);
+    // cp -a kept modes, owners and times: compare a listing of both trees (directory sizes are each filesystem's own).
+    const list = (root: string) =>
+      Bun.spawnSync(["find", ".", "-type", "d", "-printf", "%p %M %U %G %T@\\n", "-o", "-printf", "%p %M %U %G %s %T@ %l\\n"], {
+        cwd: root,
+        stdout: "pipe",
+      }).stdout.toString().split("\n").sort();
+    expect(list(dest)).toEqual(list("/usr/include"));
+    const rm = Bun.spawnSync(["rm", "-rf", dest], { stderr: "pipe" });
+    expect(rm.exitCode).toBe(0);
+  }, 300_000);
+
+  for (const direct of [false, true]) {
+    test(`fio random read/write with crc32c verification${direct ? ", O_DIRECT" : ""}`, () => {
+      const dir = join(mp.path, `fio-${direct ? "direct" : "buffered"}`);
+      fs.mkdirSync(dir);
+      const fio = Bun.spawnSync(
+        [
+          "fio", "--name=verify", `--directory=${dir}`, "--rw=randrw", "--bsrange=4k-256k", "--size=32m", "--numjobs=2",
+          "--ioengine=psync", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--verify_state_save=0", `--direct=${direct ? 1 : 0}`,
+          "--group_reporting", "--output-format=terse",
+        ],
+        { cwd: dir, stdout: "pipe", stderr: "pipe" },
+      );
+      expect(fio.stderr.toString()).toBe("");
+      expect(fio.exitCode).toBe(0);
+      fs.rmSync(dir, { recursive: true });
+    }, 120_000);
+  }
+});
+
+describe("memfs: kernel references", () => {
+  // memfs frees an inode once it has no name, no open handle and no kernel reference, and statfs counts
+  // the live ones: so this shows the kernel's FORGETs (and READDIRPLUS's references) reach the filesystem.
+  test("after creating, listing (readdirplus) and removing 2000 files, their inodes are forgotten and freed", async () => {
+    const before = fs.statfsSync(mp.path).ffree;
+    const d = join(mp.path, "forget");
+    fs.mkdirSync(d);
+    for (let i = 0; i < 2000; i++) fs.writeFileSync(join(d, `f${i}`), "x");
+    const ls = Bun.spawnSync(["ls", "-l", d], { stdout: "pipe" });
+    expect(ls.stdout.toString().split("\n").length).toBeGreaterThan(2000);
+    expect(fs.statfsSync(mp.path).ffree).toBeLessThanOrEqual(before - 2001);
+    fs.rmSync(d, { recursive: true });
+    let after = 0;
+    for (let i = 0; i < 50; i++) {
+      after = fs.statfsSync(mp.path).ffree;
+      if (after >= before) break;
+      await Bun.sleep(100);
+    }
+    expect(after).toBe(before);
+  }, 60_000);
+});

@@ -1,0 +1,53 @@
+// The mount-child harness itself: failures carry the child's output, and stop() leaves no mount behind.
+
+import { describe, expect, test } from "bun:test";
+import { realpathSync } from "node:fs";
+import { join } from "node:path";
+import { isMountpoint } from "../../src/fs/fuse/index.ts";
+import { startMountChild, withMountChild, withTempMountpoint } from "../support/mount-child.ts";
+
+const MEMFS = join(import.meta.dir, "../../examples/memfs.ts");
+
+describe("startMountChild", () => {
+  test("a child that exits early fails with its stderr", async () => {
+    await withTempMountpoint(async (mp) => {
+      const start = startMountChild(["sh", "-c", "echo 'cannot mount: reason' >&2; exit 3"], mp, { timeoutMs: 5_000 });
+      await expect(start).rejects.toThrow(/exited with 3[\s\S]*cannot mount: reason/);
+    });
+  }, 10_000);
+
+  test("a child that never gets ready fails after the timeout and is killed", async () => {
+    await withTempMountpoint(async (mp) => {
+      const t0 = Date.now();
+      await expect(startMountChild(["sleep", "30"], mp, { timeoutMs: 300 })).rejects.toThrow(/no "ready" line within 300 ms/);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    });
+  }, 10_000);
+
+  test("stop() kills a child that ignores SIGTERM", async () => {
+    await withTempMountpoint(async (mp) => {
+      const script = `import signal, time, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); print("ready ${mp}", flush=True); time.sleep(60)`;
+      const child = await startMountChild(["python3", "-c", script], mp, { timeoutMs: 5_000 });
+      const t0 = Date.now();
+      await child.stop({ timeoutMs: 300 });
+      expect(child.proc.signalCode).toBe("SIGKILL");
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    });
+  }, 10_000);
+
+  test("memfs: ready means mounted; stop() unmounts; a SIGKILLed server's dead mount is cleaned up too", async () => {
+    await withMountChild((mp) => ["bun", "run", MEMFS, mp], async (child) => {
+      expect(isMountpoint(realpathSync(child.mountpoint))).toBe(true);
+      await child.stop();
+      expect(child.proc.exitCode).toBe(0);
+      expect(isMountpoint(realpathSync(child.mountpoint))).toBe(false);
+    });
+    await withMountChild((mp) => ["bun", "run", MEMFS, mp], async (child) => {
+      child.proc.kill("SIGKILL");
+      await child.proc.exited;
+      const mp = child.mountpoint;
+      await child.stop();
+      expect(isMountpoint(mp)).toBe(false);
+    });
+  }, 30_000);
+});

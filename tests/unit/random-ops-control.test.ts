@@ -1,0 +1,17 @@
+// The random-ops suite on a plain directory of the local disk: the control for the model itself.
+
+import { afterAll, beforeAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { randomOpsSuite } from "../suites/random-ops.ts";
+
+let dir = "";
+
+beforeAll(() => {
+  dir = mkdtempSync("/var/tmp/coffer-random-ops-control-");
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+randomOpsSuite("plain directory (control)", () => dir);
