@@ -1,6 +1,6 @@
 // Benchmark of the FUSE layer (run by hand): nullfs / memfs against bindfs-over-tmpfs and fuse-native, same run.
 //
-// Usage: bun bench/fuse-ops.ts [--runs 5] [--secs 3] [--mb 256] [--write-results]
+// Usage: bun bench/fuse-ops.ts [--runs 7] [--secs 2] [--mb 256] [--write-results]
 // Every figure is the median of --runs runs, the servers measured interleaved so load drifts hit all alike.
 // Clients are separate python3 processes (a mount is never touched from the thread serving it).
 // fuse-native is installed into a temp dir with npm and run under Node (it is not a project dependency).
@@ -14,8 +14,8 @@ const opt = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : def;
 };
-const RUNS = opt("--runs", 5);
-const SECS = opt("--secs", 3);
+const RUNS = opt("--runs", 7);
+const SECS = opt("--secs", 2);
 const MB = opt("--mb", 256);
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const FN_DIR = "/tmp/coffer-bench-fuse-native";

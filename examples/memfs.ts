@@ -18,6 +18,12 @@ const known = new Set(["--allow-other", "--debug", "--writeback-cache"]);
 for (const f of flags) if (!known.has(f)) usage(`unknown option ${f}`);
 if (positional.length !== 1) usage("exactly one MOUNTPOINT expected");
 
+// Signals are caught from the start: one that arrives while mounting, or right after "ready", still unmounts.
+let onStop!: (signal: string) => void;
+const stopRequested = new Promise<string>((resolve) => (onStop = resolve));
+process.on("SIGINT", () => onStop("SIGINT"));
+process.on("SIGTERM", () => onStop("SIGTERM"));
+
 const session = await mountFuse(new MemFs(), {
   mountpoint: positional[0]!,
   fsname: "memfs",
@@ -33,23 +39,18 @@ const session = await mountFuse(new MemFs(), {
   process.exit(1);
 });
 await session.ready;
-console.log(`ready ${session.mountpoint}`);
+// Echo the path as given, so a harness can match the exact string it passed.
+console.log(`ready ${positional[0]}`);
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+// Unmounted from outside (umount MOUNTPOINT) leaves nothing to serve; a signal unmounts first.
+const signal = await Promise.race([stopRequested, session.closed.then(() => undefined)]);
+if (signal) {
   try {
     // Lazy: a shell still sitting in the mount must not keep us from exiting.
     await session.unmount({ lazy: true });
-    process.exit(0);
   } catch (e) {
     console.error(`memfs: unmount on ${signal} failed: ${(e as Error).message}`);
     process.exit(1);
   }
 }
-process.on("SIGINT", () => void stop("SIGINT"));
-process.on("SIGTERM", () => void stop("SIGTERM"));
-// Unmounted from outside (umount MOUNTPOINT): nothing left to serve.
-await session.closed;
-if (!stopping) process.exit(0);
+process.exit(0);

@@ -204,10 +204,10 @@ print(repr(out))
 `;
 
 describe("tiny filesystem on the main thread", () => {
-  test("files, directories, symlinks, xattrs, big reads and writes", async () => {
+  for (const writebackCache of [false, true]) test(`files, directories, symlinks, xattrs, big reads and writes (writeback cache ${writebackCache})`, async () => {
     mp = tempMountpoint("tinyfs");
     const fs = new TinyFs();
-    session = await mountFuse(fs, { mountpoint: mp, fsname: "tinyfs", subtype: "tinyfs", readers: 2 });
+    session = await mountFuse(fs, { mountpoint: mp, fsname: "tinyfs", subtype: "tinyfs", readers: 2, writebackCache });
     await session.ready;
     const r = await py(SCRIPT, mp);
     expect(r.stderr).toBe("");

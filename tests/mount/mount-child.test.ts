@@ -1,7 +1,7 @@
 // The mount-child harness itself: failures carry the child's output, and stop() leaves no mount behind.
 
 import { describe, expect, test } from "bun:test";
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isMountpoint } from "../../src/fs/fuse/index.ts";
 import { startMountChild, withMountChild, withTempMountpoint } from "../support/mount-child.ts";
@@ -49,5 +49,27 @@ describe("startMountChild", () => {
       await child.stop();
       expect(isMountpoint(mp)).toBe(false);
     });
+  }, 30_000);
+
+  test("the watchdog kills a hung server, so a blocked call fails instead of hanging the run", async () => {
+    await withMountChild(
+      (mp) => ["bun", "run", MEMFS, mp],
+      async (child) => {
+        child.proc.kill("SIGSTOP"); // the server stops answering; the next request blocks
+        const t0 = Date.now();
+        let code = "";
+        try {
+          statSync(`${child.mountpoint}/anything`);
+        } catch (e) {
+          code = (e as { code?: string }).code ?? String(e);
+        }
+        // ECONNABORTED when FUSE_ABORT_ERROR was negotiated, ENOTCONN otherwise.
+        expect(["ECONNABORTED", "ENOTCONN"]).toContain(code);
+        expect(Date.now() - t0).toBeLessThan(10_000);
+        await child.proc.exited;
+        expect(child.proc.signalCode).toBe("SIGKILL");
+      },
+      { watchdogMs: 1_500 },
+    );
   }, 30_000);
 });

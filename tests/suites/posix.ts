@@ -1,7 +1,12 @@
 // The POSIX behaviour suite: one set of bun:test tests, run on every filesystem (memfs, Coffer) and on a plain directory.
 //
 // Tests use node:fs (and python3 children for what node lacks) on paths under `getDir()`, so the
-// filesystem under test must be served by another process than the one running the tests.
+// filesystem under test must be served by another process than the one running the tests. Each test
+// works in a fresh subdirectory of `getDir()`. Reuse from a mount test (see tests/mount/memfs.test.ts):
+//
+//   beforeAll(async () => { mp = makeTempMountpoint(); child = await startMountChild([...cmd, mp.path], mp.path); });
+//   afterAll(async () => { await child?.stop(); mp?.remove(); });
+//   posixSuite("coffer", () => mp.path);          // non-root checks need allow_other, or { nonRootAccess: false }
 
 import { describe } from "bun:test";
 import { attrTests } from "./posix/attrs.ts";

@@ -9,6 +9,7 @@ import { mkdtempSync, realpathSync, rmdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMountpoint, unmountPath } from "../../src/fs/fuse/index.ts";
+import { unwatchMountServer, watchMountServer } from "./mount-watchdog.ts";
 
 export interface MountChild {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -24,6 +25,11 @@ export interface MountChildOptions {
   timeoutMs?: number;
   cwd?: string;
   env?: Record<string, string | undefined>;
+  /**
+   * Kill the server if the test thread is blocked this long (default 180 s, or $COFFER_MOUNT_WATCHDOG_MS;
+   * 0 disables): a hung server would otherwise hang a synchronous fs call, and the test run, forever.
+   */
+  watchdogMs?: number;
 }
 
 const KEEP = 256 * 1024;
@@ -71,6 +77,8 @@ export async function startMountChild(cmd: string[], mountpoint: string, opts: M
   });
   const entry = { proc, mountpoint };
   live.add(entry);
+  const watchdogMs = opts.watchdogMs ?? Number(process.env.COFFER_MOUNT_WATCHDOG_MS ?? 180_000);
+  if (watchdogMs > 0) watchMountServer(proc.pid, mountpoint, watchdogMs);
 
   let onReady!: () => void;
   const readyLine = new Promise<void>((resolve) => (onReady = resolve));
@@ -91,6 +99,7 @@ export async function startMountChild(cmd: string[], mountpoint: string, opts: M
         }
       }
       if (isMountpoint(realpathOr(mountpoint))) unmountPath(mountpoint, { lazy: true });
+      unwatchMountServer(proc.pid);
       live.delete(entry);
     })());
 

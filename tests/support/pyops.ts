@@ -52,6 +52,10 @@ try:
         finally:
             os.close(src)
             os.close(dst)
+    elif op == "unlink":
+        os.unlink(a["path"])
+    elif op == "chmod":
+        os.chmod(a["path"], a["mode"])
     elif op == "touchBytes":
         os.close(os.open(os.fsencode(a["dir"]) + b"/" + bytes.fromhex(a["name"]), os.O_CREAT | os.O_WRONLY, 0o644))
     elif op == "symlinkBytes":
@@ -173,6 +177,16 @@ export function fallocate(path: string, offset: number, length: number, mode = 0
 /** copy_file_range(2) once; returns the bytes copied (may be fewer than asked). */
 export function copyFileRange(src: string, srcOffset: number, dst: string, dstOffset: number, length: number): number {
   return pyop("copyFileRange", { src, srcOffset, dst, dstOffset, length });
+}
+
+/** unlink(2), as `runAs` if given (for sticky-directory checks). */
+export function unlinkAs(path: string, runAs?: RunAs): void {
+  pyop("unlink", { path }, runAs);
+}
+
+/** chmod(2), as `runAs` if given (only the owner or root may). */
+export function chmodAs(path: string, mode: number, runAs?: RunAs): void {
+  pyop("chmod", { path, mode }, runAs);
 }
 
 /** Creates an empty file whose name is exactly `name` (any bytes but "/" and NUL) in `dir`. */

@@ -1,5 +1,6 @@
 // In-process data tests: writes at any offset, sparse holes, truncate/extend, large offsets, reopen from the store.
 import { afterEach, describe, expect, test } from "bun:test";
+import { FaultyBackend } from "../../src/fs/store/faulty.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, setattrIn, writeFile } from "./helpers.ts";
 
 afterEach(cleanupDirs);
@@ -58,6 +59,56 @@ describe("file data", () => {
     expect(await readAll(fs, ino, 3000)).toEqual(m.data);
     await fs.close();
   });
+
+  test("sequential random ops against a model while uploads, flushes, evictions and downloads run in the background", async () => {
+    // store latency with jitter, so downloads and uploads complete in between and out of order
+    let faulty: FaultyBackend | null = null;
+    const w = await newWorld(4096, (b) => (faulty = new FaultyBackend(b, { latencyJitterMs: 3, seed: 5 })));
+    const fs = await w.open(undefined, { cacheSizeBytes: 16 * 1024, uploadDelayMs: 0, removalIntervalMs: 5, metadataIntervalMs: 20 });
+    const f = await fs.create(ctx(), ROOT, "f", 0o644, 2, 0);
+    const ino = f.entry.nodeid;
+    const m = new Model();
+    let stop = false;
+    const background = (async () => {
+      while (!stop) {
+        await fs.flushAll();
+        await Bun.sleep(1);
+      }
+    })();
+    let seed = 99;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let step = 0; step < 1500; step++) {
+      const op = rnd(10);
+      if (op < 5) {
+        const off = rnd(30000);
+        const d = randomData(1 + rnd(6000), step + 1);
+        await fs.write(ctx(), ino, f.open.fh, off, d, 0);
+        m.write(off, d);
+      } else if (op < 7) {
+        const size = rnd(36000);
+        await fs.setattr(ctx(), ino, setattrIn({ valid: 8, size }));
+        m.truncate(size);
+      } else {
+        const off = rnd(36000);
+        const len = rnd(9000);
+        const got = await fs.read(ctx(), ino, f.open.fh, off, len);
+        if (!Buffer.from(got).equals(Buffer.from(m.data.slice(off, off + len)))) throw new Error(`step ${step}: read ${off}+${len} differs`);
+      }
+      if (step % 25 === 0) await Bun.sleep(2); // let background work land between ops
+    }
+    stop = true;
+    await background;
+    expect(faulty!.injected.calls).toBeGreaterThan(500); // the store was really in the loop
+    await fs.flushAll();
+    expect(await readAll(fs, ino, 5000)).toEqual(m.data);
+    await fs.close();
+    const fs2 = await w.open();
+    expect(await readAll(fs2, await resolve(fs2, "f"), 5000)).toEqual(m.data);
+    await fs2.close();
+  }, 60_000);
 
   test("sparse file beyond 4 GiB: holes read as zeros, only written blocks are stored", async () => {
     const w = await newWorld(1024 * 1024);

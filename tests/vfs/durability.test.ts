@@ -4,7 +4,7 @@ import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { LocalBackend } from "../../src/fs/store/local.ts";
 import { MetadataRollbackError, createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
-import { listSnapshots, snapshotKey } from "../../src/fs/blocks/meta-sync.ts";
+import { listSnapshots, readLocalState, snapshotKey, writeLocalState } from "../../src/fs/blocks/meta-sync.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, storedBytes, tempDir, writeFile } from "./helpers.ts";
 
 afterEach(cleanupDirs);
@@ -99,5 +99,23 @@ describe("durability", () => {
     expect(await readAll(fs, await resolve(fs, "from-b"))).toEqual(randomData(1000, 2));
     expect(w.logs.some((l) => l.includes("newer than this cache"))).toBe(true);
     await fs.close();
+  });
+
+  test("a crash between a snapshot's put and the local record of it keeps the local database", async () => {
+    const w = await newWorld();
+    const cacheDir = tempDir();
+    const fs = await w.open(cacheDir);
+    await fs.mkdir(ctx(), ROOT, "kept", 0o755, 0);
+    await fs.flushAll();
+    await fs.mkdir(ctx(), ROOT, "local-only", 0o755, 0); // fsynced locally, never uploaded
+    await fs.fsyncdir(ctx(), ROOT, 0, false);
+    await fs.abandonForTests();
+    // as if the put of snapshot N had landed but the process died before recording it
+    const st = readLocalState(cacheDir)!;
+    writeLocalState(cacheDir, { uploadedSeq: st.uploadedSeq - 1, pendingSeq: st.uploadedSeq, clean: false });
+    const fs2 = await w.open(cacheDir);
+    expect((await fs2.lookup(ctx(), ROOT, "local-only")).attr.mode & 0o170000).toBe(0o040000);
+    expect(w.logs.some((l) => l.includes("newer than this cache"))).toBe(false);
+    await fs2.close();
   });
 });

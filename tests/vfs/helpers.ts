@@ -6,6 +6,7 @@ import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { type FsKeys, deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import type { DirentSink, EntryOut, RequestContext, SetattrIn } from "../../src/fs/fuse/raw-fs.ts";
 import { FuseError } from "../../src/fs/fuse/errno.ts";
+import type { Backend } from "../../src/fs/store/backend.ts";
 import { MemoryBackend } from "../../src/fs/store/memory.ts";
 import { type CofferFs, type OpenCofferFsOptions, createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
 
@@ -32,16 +33,17 @@ export interface World {
 }
 
 /** A fresh filesystem on a memory backend (real codec and keys). Background tasks are slowed down so tests drive them. */
-export async function newWorld(blockSize = 64 * 1024): Promise<World> {
+export async function newWorld(blockSize = 64 * 1024, wrap?: (b: MemoryBackend) => Backend): Promise<World> {
   const backend = new MemoryBackend();
   const keys = deriveFsKeys(randomKey(), false);
-  await createFilesystemOnStore(backend, keys, { blockSize });
+  const served = wrap ? wrap(backend) : backend;
+  await createFilesystemOnStore(served, keys, { blockSize });
   const logs: string[] = [];
   return {
     backend, keys, blockSize, logs,
     open: (cacheDir = tempDir(), extra = {}) =>
       openCofferFs({
-        backend, keys, cacheDir, log: (l) => logs.push(l),
+        backend: served, keys, cacheDir, log: (l) => logs.push(l),
         uploadDelayMs: 60_000, metadataIntervalMs: 3_600_000, removalIntervalMs: 3_600_000, ...extra,
       }),
   };

@@ -21,6 +21,8 @@ describe("namespace", () => {
     expect(await errnoOf(() => fs.mkdir(ctx(), ROOT, "dir", 0o755, 0))).toBe(E.EEXIST);
     expect(await errnoOf(() => fs.lookup(ctx(), f.entry.nodeid, "x"))).toBe(E.ENOTDIR);
     expect(await errnoOf(() => fs.mkdir(ctx(), ROOT, "x".repeat(256), 0o755, 0))).toBe(E.ENAMETOOLONG);
+    expect((await fs.lookup(ctx(), d.nodeid, "..")).nodeid).toBe(ROOT); // NFS handle reconnection
+    expect((await fs.lookup(ctx(), d.nodeid, ".")).nodeid).toBe(d.nodeid);
     const names = (await listDir(fs, d.nodeid)).map((e) => e.name);
     expect(names).toEqual([".", "..", "f"]);
     const plus = await listDir(fs, ROOT, true);

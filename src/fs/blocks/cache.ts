@@ -42,6 +42,8 @@ export class BlockCache {
   /** Dirty blocks -> generation (bumped on every change) and the time they first went dirty. */
   private readonly dirty = new Map<string, { gen: number; since: number; inode: number; blkno: number }>();
   private readonly loading = new Map<string, Promise<void>>();
+  /** Cache files written since they were last fsynced (close syncs them, so a clean open can trust them). */
+  private readonly unsynced = new Set<string>();
   /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
   private readonly byInode = new Map<number, Set<number>>();
   private bytes = 0;
@@ -106,6 +108,7 @@ export class BlockCache {
 
   private forgetFile(key: string, c: Cached): void {
     this.files.delete(key);
+    this.unsynced.delete(key);
     this.bytes -= c.size;
     rmSync(this.path(key), { force: true });
     const set = this.byInode.get(c.inode);
@@ -255,6 +258,7 @@ export class BlockCache {
     } finally {
       closeSync(fd);
     }
+    this.unsynced.add(key);
     const prev = this.files.get(key);
     const size = Math.max(prev && !fresh ? prev.size : 0, off + data.length);
     this.bytes += size - (prev ? prev.size : 0);
@@ -304,10 +308,14 @@ export class BlockCache {
     return true;
   }
 
-  /** fdatasync the cache files of the dirty blocks of `inode` (all dirty blocks when undefined) and the directory. */
+  /**
+   * fdatasync the cache files of the dirty blocks of `inode`, or (inode undefined) every cache file
+   * written since its last sync, clean ones included; then the directory.
+   */
   syncFiles(inode?: number): void {
-    for (const [key, d] of this.dirty) {
-      if (inode !== undefined && d.inode !== inode) continue;
+    const keys = inode === undefined ? [...this.unsynced] : [...this.dirty].filter(([, d]) => d.inode === inode).map(([k]) => k);
+    for (const key of keys) {
+      this.unsynced.delete(key);
       if (!this.files.has(key)) continue;
       const fd = openSync(this.path(key), "r");
       try {

@@ -16,11 +16,12 @@
 // GETXATTR, LISTXATTR, OPENDIR, RELEASEDIR) and for which MountOptions.workerModule provides a synchronous
 // handler is answered right there (writeSync/writev on the fd) — the fast path, about twice the rate of a
 // single serving thread. Everything else (and a handler returning FORWARD) is posted to the main thread as
-// [slot, length] without copying; the Worker goes straight back to readSync while the main thread, which owns
+// the slot number without copying; the Worker goes straight back to readSync while the main thread, which owns
 // the filesystem state, serves it (async allowed), writes the reply itself and then frees the slot. Lookups
-// answered in Workers are reported to RawFileSystem.noteLookup in batches (before any forward from that
-// Worker, at 64, or 2 ms later), so they may reach the main thread after the kernel's FORGET: keep counts
-// signed. INTERRUPT is not acted on: the request is answered when done; a reply write failing with ENOENT
+// answered in Workers (LOOKUP, READDIRPLUS entries) are appended to a per-Worker shared-memory ring before the
+// reply is written; the main thread drains the rings into RawFileSystem.noteLookup before serving any forwarded
+// request (hence before the FORGET that could follow) and every 20 ms, so counts never go negative (a -1 undo, sent to
+// forget(), follows a reply that failed). INTERRUPT is not acted on: the request is answered when done; a reply write failing with ENOENT
 // (the kernel gave up on it) is ignored. After umount the readers get ENODEV: the session closes, destroy()
 // is called, `closed` resolves. DESTROY is answered inside the Worker (the kernel may send it from umount2).
 //

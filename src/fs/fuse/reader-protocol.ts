@@ -9,6 +9,9 @@ export interface ReaderInit {
   /** Int32 per slot: 0 free, 1 owned by the main thread. */
   state: SharedArrayBuffer;
   replySize: number;
+  /** Lookups answered in this Worker: a single-producer ring read by the main thread (see NoteRing). */
+  noteIndex: SharedArrayBuffer;
+  noteIds: SharedArrayBuffer;
   trace: boolean;
   workerModule?: string;
   userData?: unknown;
@@ -20,7 +23,48 @@ export const FORWARD_SLOT = 2 ** 24;
 /** Messages to the main thread: a forwarded request is a number (see FORWARD_SLOT), the rest are objects. */
 export type ReaderMessage =
   | number
+  /** Lookup notes that did not fit the ring: +id a lookup, -id an undone one. */
   | { t: "notes"; ids: number[] }
   | { t: "trace"; line: string }
   | { t: "destroy" }
   | { t: "end"; error?: string };
+
+/** Entries in each Worker's lookup-note ring. */
+export const NOTE_RING_SIZE = 4096;
+
+/**
+ * Lookups a reader Worker answered (+nodeid; -nodeid undoes one whose reply failed), passed to the main thread through shared memory: the Worker appends the
+ * node id before writing the reply to the kernel, and the main thread drains every ring before it serves any
+ * forwarded request (so before any FORGET for that node) and on a timer. Index 0 is the producer's count,
+ * index 1 the consumer's; both only grow (32-bit wrap-around is fine: the difference stays small).
+ */
+export class NoteRing {
+  readonly index: Int32Array;
+  readonly ids: Float64Array;
+  constructor(indexBuf: SharedArrayBuffer, idsBuf: SharedArrayBuffer) {
+    this.index = new Int32Array(indexBuf);
+    this.ids = new Float64Array(idsBuf);
+  }
+  static create(): { noteIndex: SharedArrayBuffer; noteIds: SharedArrayBuffer } {
+    return { noteIndex: new SharedArrayBuffer(8), noteIds: new SharedArrayBuffer(8 * NOTE_RING_SIZE) };
+  }
+  /** Producer (the Worker): false if the ring is full. */
+  push(id: number): boolean {
+    const head = this.index[0]!;
+    if ((head - Atomics.load(this.index, 1)) >>> 0 >= this.ids.length) return false;
+    this.ids[(head >>> 0) % this.ids.length] = id;
+    Atomics.store(this.index, 0, (head + 1) | 0);
+    return true;
+  }
+  /** Consumer (the main thread): calls `fn` for each pending id, in order. */
+  drain(fn: (id: number) => void): void {
+    const head = Atomics.load(this.index, 0);
+    let tail = this.index[1]!;
+    if (head === tail) return;
+    while (tail !== head) {
+      fn(this.ids[(tail >>> 0) % this.ids.length]!);
+      tail = (tail + 1) | 0;
+    }
+    Atomics.store(this.index, 1, tail);
+  }
+}

@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Opcode } from "./kernel.ts";
 import { Server } from "./server.ts";
 import type { WorkerHandlers } from "./worker-api.ts";
-import { FORWARD_SLOT, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
+import { FORWARD_SLOT, NoteRing, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
 
 const init = workerData as ReaderInit;
 const port = parentPort!;
@@ -19,12 +19,11 @@ if (init.workerModule) {
   handlers = (mod.default as (d: unknown) => WorkerHandlers)(init.userData);
 }
 
-// Lookups answered here, batched: flushed before any forward, at 64 entries, or 2 ms after the first.
-const notes: number[] = [];
-let notesSince = 0;
+// Lookups answered here go to the main thread through a shared ring (postMessage only if it is ever full).
+const ring = new NoteRing(init.noteIndex, init.noteIds);
+const overflow: number[] = [];
 function flushNotes(): void {
-  if (notes.length === 0) return;
-  post({ t: "notes", ids: notes.splice(0) });
+  if (overflow.length) post({ t: "notes", ids: overflow.splice(0) });
 }
 
 const server = new Server(handlers, {
@@ -36,9 +35,9 @@ const server = new Server(handlers, {
   trace: init.trace ? (line) => post({ t: "trace", line }) : null,
   tracePrefix: `r${init.index} `,
   log: (m) => console.error(`fuse reader ${init.index}: ${m}`),
-  onLookup(id) {
-    if (notes.length === 0) notesSince = performance.now();
-    notes.push(id);
+  onLookup(id, delta) {
+    const v = delta > 0 ? id : -id; // negative: the reply failed, undo
+    if (!ring.push(v)) overflow.push(v);
   },
 });
 
@@ -91,7 +90,7 @@ function loop(): string | undefined {
       flushNotes();
       Atomics.store(state, slot, 1);
       post(n + slot * FORWARD_SLOT);
-    } else if (notes.length >= 64 || (notes.length > 0 && performance.now() - notesSince > 2)) {
+    } else if (overflow.length) {
       flushNotes();
     }
   }

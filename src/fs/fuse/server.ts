@@ -21,8 +21,11 @@ export interface ServerOptions {
   init?: InitConfig;
   onInit?(conn: ConnInfo): void;
   onDestroy?(): void;
-  /** Worker only: a LOOKUP or READDIRPLUS entry this server answered (the kernel now holds a reference). */
-  onLookup?(nodeid: number): void;
+  /**
+   * Worker only: a LOOKUP or READDIRPLUS entry this server is answering (delta 1, just before the reply is
+   * written, so the kernel cannot FORGET it first), or one whose reply then failed (delta -1).
+   */
+  onLookup?(nodeid: number, delta: 1 | -1): void;
   /** Prefix for trace lines ("w1 " for reader Worker 1). */
   tracePrefix?: string;
 }
@@ -142,13 +145,11 @@ export class Server {
       this.send(h, -EIO);
       return true;
     }
-    if (this.ok(h, d, a, r)) {
-      const note = this.o.onLookup;
-      if (note) {
-        if (opcode === Opcode.LOOKUP && (r as EntryOut).nodeid) note((r as EntryOut).nodeid);
-        if (this.counting) for (const id of this.counted) note(id);
-      }
-    }
+    // Report lookups before the reply reaches the kernel (so before any FORGET it could cause); undo on failure.
+    const note = this.o.onLookup;
+    const ids = !note ? null : opcode === Opcode.LOOKUP ? ((r as EntryOut).nodeid ? [(r as EntryOut).nodeid] : null) : this.counting ? this.counted : null;
+    if (ids) for (const id of ids) note!(id, 1);
+    if (!this.ok(h, d, a, r) && ids) for (const id of ids) note!(id, -1);
     return true;
   }
 

@@ -8,7 +8,7 @@ import { MAX_MAX_WRITE } from "./init.ts";
 import { FUSE_BUFFER_HEADER_SIZE, fuse_notify_inval_entry_out, fuse_notify_inval_inode_out, fuse_out_header, NotifyCode } from "./kernel.ts";
 import { geteuid } from "./libc.ts";
 import type { RawFileSystem } from "./raw-fs.ts";
-import { FORWARD_SLOT, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
+import { FORWARD_SLOT, NoteRing, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
 import { Server } from "./server.ts";
 
 export interface MountOptions {
@@ -63,7 +63,10 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
   const viaFusermount = opts.useFusermount || geteuid() !== 0;
   const fd = viaFusermount ? await mountWithFusermount(mountpoint, opts) : mountAsRoot(mountpoint, opts);
 
+  let fdClosed = false;
   const write = (buf: Uint8Array, len: number, tail: Uint8Array | null) => {
+    // After the session ended the fd number may belong to another file: late replies are dropped.
+    if (fdClosed) throw Object.assign(new Error("FUSE session closed"), { code: "ENODEV" });
     if (tail && tail.byteLength) writevSync(fd, [buf.subarray(0, len), tail]);
     else writeSync(fd, buf, 0, len);
   };
@@ -98,6 +101,34 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
     }
   };
 
+  // Lookups answered in Workers: +id is one more kernel reference, -id undoes one (its reply failed).
+  // Consecutive notes for the same node are summed into one noteLookup call.
+  let pendingId = 0, pendingCount = 0;
+  const flushPending = () => {
+    if (pendingCount > 0) fs.noteLookup?.(pendingId, pendingCount);
+    pendingCount = 0;
+  };
+  const applyNote = (v: number) => {
+    if (!fs.noteLookup) return;
+    if (v < 0) {
+      flushPending();
+      fs.forget?.(-v, 1);
+    } else if (v === pendingId && pendingCount > 0) {
+      pendingCount++;
+    } else {
+      flushPending();
+      pendingId = v;
+      pendingCount = 1;
+    }
+  };
+  const rings: NoteRing[] = [];
+  const drainNotes = () => {
+    for (const r of rings) r.drain(applyNote);
+    flushPending();
+  };
+  const noteTimer = setInterval(drainNotes, 20);
+  noteTimer.unref?.();
+
   const slotSize = Math.max(maxWrite, 64 * 1024) + FUSE_BUFFER_HEADER_SIZE;
   const workers: Worker[] = [];
   let alive = readers;
@@ -105,7 +136,10 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
   const onEnd = async () => {
     if (--alive > 0) return;
     ended = true;
+    clearInterval(noteTimer);
+    drainNotes();
     await callDestroy();
+    fdClosed = true;
     try {
       closeSync(fd);
     } catch {}
@@ -130,9 +164,11 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
       Atomics.store(state, slot, 0);
       Atomics.notify(state, slot);
     };
+    const ringBufs = NoteRing.create();
+    rings.push(new NoteRing(ringBufs.noteIndex, ringBufs.noteIds));
     const data: ReaderInit = {
       fd, index: i, slots, state: stateBuf, replySize: 64 * 1024, trace: !!trace, workerModule: opts.workerModule,
-      userData: opts.workerData,
+      userData: opts.workerData, ...ringBufs,
     };
     const w = new Worker(new URL("./reader-worker.ts", import.meta.url), { workerData: data });
     let done = false;
@@ -144,6 +180,7 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
     w.on("message", (m: ReaderMessage) => {
       if (typeof m === "number") {
         const slot = Math.floor(m / FORWARD_SLOT), n = m % FORWARD_SLOT;
+        drainNotes(); // every lookup a Worker answered is known before this request (maybe a FORGET) is served
         let r: void | Promise<void> = undefined;
         try {
           r = server.handle(views[slot]!.subarray(0, n));
@@ -153,15 +190,9 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
         if (r instanceof Promise) r.finally(() => release(slot));
         else release(slot);
       } else if (m.t === "notes") {
-        if (fs.noteLookup) {
-          const ids = m.ids;
-          for (let k = 0; k < ids.length; ) {
-            const id = ids[k]!;
-            let c = 1;
-            while (++k < ids.length && ids[k] === id) c++;
-            fs.noteLookup(id, c);
-          }
-        }
+        drainNotes();
+        for (const v of m.ids) applyNote(v);
+        flushPending();
       } else if (m.t === "trace") {
         trace?.(m.line);
       } else if (m.t === "destroy") {

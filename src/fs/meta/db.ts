@@ -120,6 +120,10 @@ export class MetaDb {
    * header switched from WAL to rollback mode so `Database.deserialize` can open it anywhere.
    */
   snapshot(): Uint8Array {
+    // Everything a snapshot contains must be durable locally first: otherwise a machine crash could
+    // leave the local database older than an uploaded snapshot, and the removal queue may already have
+    // deleted objects the older local block map still names.
+    this.sync();
     const image = this.db.serialize();
     image[18] = 1;
     image[19] = 1;

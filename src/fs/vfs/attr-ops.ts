@@ -85,11 +85,17 @@ export function access(c: VfsCore, ctx: RequestContext, nodeid: number, mask: nu
   if ((mask & (R_OK | W_OK | X_OK)) & ~bits) throw new FuseError(EACCES);
 }
 
+/** statfs sums over all inodes: cache the sums for a few seconds so `df` loops stay cheap. */
+let statfsCache: { core: VfsCore; at: number; bytes: number; files: number } | null = null;
+
 export function statfs(c: VfsCore): StatfsOut {
   const bsize = 4096;
   const total = 2 ** 50 / bsize; // advertise 1 PiB: the store has no fixed size
-  const used = Math.ceil(c.inodes.logicalBytes() / bsize);
-  const files = c.inodes.count();
+  if (!statfsCache || statfsCache.core !== c || Date.now() - statfsCache.at > 5000) {
+    statfsCache = { core: c, at: Date.now(), bytes: c.inodes.logicalBytes(), files: c.inodes.count() };
+  }
+  const used = Math.ceil(statfsCache.bytes / bsize);
+  const files = statfsCache.files;
   return {
     blocks: total,
     bfree: Math.max(0, total - used),

@@ -188,6 +188,7 @@ export class CofferFs implements RawFileSystem {
     this.closed = true;
     await this.p.metaSync.stop();
     await this.p.removal.stop();
+    this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
     this.c.db.close();
     writeLocalState(this.p.cacheDir, { uploadedSeq: this.p.metaSync.uploadedSeq, pendingSeq: null, clean: true });
   }

@@ -14,7 +14,10 @@ const RENAME_EXCHANGE = 2;
 const PATH_MAX = 4096;
 
 export function lookup(c: VfsCore, parent: number, name: string): EntryOut {
-  c.dir(parent);
+  const p = c.dir(parent);
+  // the kernel asks for ".." itself when it reconnects NFS file handles (fuse_get_parent)
+  if (name === ".") return c.entry(p);
+  if (name === "..") return c.entry(c.get(parent === ROOT_INODE ? ROOT_INODE : (c.entries.parentOf(parent) ?? ROOT_INODE)));
   c.checkName(name);
   const e = c.entries.lookup(parent, name);
   if (!e) throw new FuseError(ENOENT);
@@ -191,6 +194,7 @@ export function rename(c: VfsCore, parent: number, name: string, newParent: numb
 export function link(c: VfsCore, nodeid: number, newParent: number, newName: string): EntryOut {
   const i = c.get(nodeid);
   if (isDir(i)) throw new FuseError(EPERM);
+  if (i.nlink === 0) throw new FuseError(ENOENT); // linkat of an unlinked (open) file, as Linux answers
   const p = c.dir(newParent);
   c.checkName(newName);
   if (c.entries.lookup(newParent, newName)) throw new FuseError(EEXIST);

@@ -61,12 +61,20 @@ export function attrTests(c: SuiteContext): void {
       expect(s2.mtimeNs).toBe(1_500_000_000_987_654_321n);
       expect(s2.atimeNs).toBeGreaterThan(wall - 5_000_000_000n);
       expect(s2.atimeNs).toBeLessThan(wall + 5_000_000_000n);
-      // Timestamps before 1970 and of a symlink itself.
-      py.utimensat(p, [-1000, 5], [-2, 999_999_999]);
-      expect(fs.statSync(p, { bigint: true }).mtimeNs).toBe(-2n * 1_000_000_000n + 999_999_999n);
+      // A symlink's own times (AT_SYMLINK_NOFOLLOW), the target's untouched.
       fs.symlinkSync("f", p + ".lnk");
       py.utimensat(p + ".lnk", [10, 0], [20, 0], false);
       expect(fs.lstatSync(p + ".lnk").mtimeMs).toBe(20_000);
+      expect(fs.statSync(p, { bigint: true }).mtimeNs).toBe(1_500_000_000_987_654_321n);
+    });
+
+    test("utimens: timestamps before 1970 round-trip", () => {
+      const p = join(c.fresh("utimens-negative"), "f");
+      fs.writeFileSync(p, "x");
+      py.utimensat(p, [-1000, 5], [-2, 999_999_999]);
+      const s = fs.statSync(p, { bigint: true });
+      expect(s.mtimeNs).toBe(-2n * 1_000_000_000n + 999_999_999n);
+      expect(s.atimeNs).toBe(-1000n * 1_000_000_000n + 5n);
     });
 
     test("writing changes mtime and ctime", () => {
@@ -155,6 +163,24 @@ export function attrTests(c: SuiteContext): void {
       fs.chmodSync(join(d, "closed", "f"), 0o644);
       expect(codeOf(() => py.openAs(join(d, "closed", "f"), O_RDONLY, { read: 1, runAs: NOBODY }))).toBe("EACCES");
       expect(fs.readFileSync(join(d, "closed", "f"), "utf8")).toBe("x"); // root is not refused
+    });
+
+    test("permissions: only the owner may chmod; a sticky directory keeps others from deleting", () => {
+      if (c.opts.nonRootAccess === false) return c.skip("non-root access", "disabled for this filesystem");
+      if (process.getuid?.() !== 0) return c.skip("non-root access", "the suite does not run as root");
+      const d = c.fresh("sticky");
+      fs.chmodSync(d, 0o1777);
+      const rootFile = join(d, "root-file");
+      fs.writeFileSync(rootFile, "r");
+      expect(codeOf(() => py.chmodAs(rootFile, 0o666, NOBODY))).toBe("EPERM");
+      expect(codeOf(() => py.unlinkAs(rootFile, NOBODY))).toBe("EPERM");
+      const own = join(d, "nobody-file");
+      py.openAs(own, 0o101 /* O_WRONLY | O_CREAT */, { mode: 0o600, runAs: NOBODY });
+      expect(fs.statSync(own).uid).toBe(NOBODY.uid);
+      py.chmodAs(own, 0o640, NOBODY);
+      expect(fs.statSync(own).mode & 0o777).toBe(0o640);
+      py.unlinkAs(own, NOBODY);
+      expect(fs.readdirSync(d)).toEqual(["root-file"]);
     });
   });
 }

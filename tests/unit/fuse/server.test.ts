@@ -319,3 +319,26 @@ describe("worker path (tryServe)", () => {
     expect(parseReply(out[0]!).error).toBe(-EIO);
   }, T);
 });
+
+describe("NoteRing", () => {
+  test("passes ids in order, refuses when full, survives counter wrap-around", async () => {
+    const { NoteRing, NOTE_RING_SIZE } = await import("../../../src/fs/fuse/reader-protocol.ts");
+    const bufs = NoteRing.create();
+    const producer = new NoteRing(bufs.noteIndex, bufs.noteIds);
+    const consumer = new NoteRing(bufs.noteIndex, bufs.noteIds);
+    // start near the 32-bit wrap
+    producer.index[0] = 2 ** 31 - 5;
+    producer.index[1] = 2 ** 31 - 5;
+    for (let i = 1; i <= NOTE_RING_SIZE; i++) expect(producer.push(i)).toBe(true);
+    expect(producer.push(-1)).toBe(false);
+    const got: number[] = [];
+    consumer.drain((v) => got.push(v));
+    expect(got.length).toBe(NOTE_RING_SIZE);
+    expect(got[0]).toBe(1);
+    expect(got[NOTE_RING_SIZE - 1]).toBe(NOTE_RING_SIZE);
+    expect(producer.push(-7)).toBe(true);
+    got.length = 0;
+    consumer.drain((v) => got.push(v));
+    expect(got).toEqual([-7]);
+  }, T);
+});
