@@ -214,7 +214,7 @@ async function main() {
     `## FUSE layer (issue 2)\n\n` +
     `${date}, \`bun bench/fuse-ops.ts --runs ${RUNS} --secs ${SECS} --mb ${MB}\`, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ` +
     `Bun ${Bun.version}, Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}; load average before ${loadBefore}, after ${loadAfter}.\n` +
-    `Medians of ${RUNS} interleaved runs; one python3 client process; nullfs answers in 2..4 reader Workers, ` +
+    `Medians of ${RUNS} interleaved runs; one python3 client process; nullfs answers in its reader Workers (default count: one per two CPUs), ` +
     `"main thread only" hands every request to the main thread (memfs's path); bindfs serves a tmpfs directory; ` +
     `fuse-native 2.2.6 (libfuse 2) serves an empty directory under Node ${spawnSync("node", ["--version"], { encoding: "utf8" }).stdout.trim()}.\n\n` +
     table + "\n" + ratios.map((r) => `- ${r}`).join("\n") + "\n";

@@ -4,7 +4,7 @@
 //
 // Three clients take turns on the same server in the same run: "coffer" is openBackend() exactly as the
 // filesystem uses it; "sdk" is a bare S3Client configured like ours (keep-alive agent with enough sockets,
-// no SDK retries, checksums only where required) so the difference is our layers alone; "sdk-default" is
+// SDK's standard retry, checksums only where required) so the difference is our layers alone; "sdk-default" is
 // a bare S3Client with the SDK's defaults, for reference. Objects are random bytes (the codec is not
 // involved). s3rver (one Node process) is the bottleneck, which is why figures are relative.
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -37,7 +37,8 @@ function sdkClient(endpoint: string, bucket: string, prefix: string, likeOurs: b
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
     ...(likeOurs
       ? {
-          maxAttempts: 1,
+          // The SDK's own standard retry (s3rver drops a connection now and then under load).
+          maxAttempts: 3,
           requestChecksumCalculation: "WHEN_REQUIRED" as const,
           responseChecksumValidation: "WHEN_REQUIRED" as const,
           requestHandler: { httpAgent: agent },
@@ -72,6 +73,7 @@ async function run(conc: number, count: number, bytes: number, op: (i: number) =
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const ratios: { put: number[]; get: number[] } = { put: [], get: [] };
 
 const s3 = await startS3rver();
 try {
@@ -108,6 +110,8 @@ try {
       }
       const p = Object.fromEntries(names.map((n) => [n, median(put[n])]));
       const g = Object.fromEntries(names.map((n) => [n, median(get[n])]));
+      ratios.put.push(p.coffer / p.sdk);
+      ratios.get.push(g.coffer / g.sdk);
       const ovh = (ours: number, ref: number) => `${(((ref - ours) / ref) * 100).toFixed(1)}%`;
       const f = (x: number) => x.toFixed(0);
       console.log(
@@ -115,6 +119,11 @@ try {
       );
     }
   }
+  // One robust summary: the geometric mean of coffer/sdk over all cells (noise in single cells is large).
+  const gm = (v: number[]) => Math.exp(v.reduce((a, x) => a + Math.log(x), 0) / v.length);
+  console.log(
+    `overall (geometric mean over cells): put overhead ${((1 - gm(ratios.put)) * 100).toFixed(1)}%, get overhead ${((1 - gm(ratios.get)) * 100).toFixed(1)}% (negative: ours faster)`,
+  );
   for (const c of Object.values(clients)) await c.close();
 } finally {
   await s3.stop();

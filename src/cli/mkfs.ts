@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { loadAuthinfo } from "../config/authinfo.ts";
 import { createFilesystemKeys, keyObjectExists } from "../fs/crypto/keys.ts";
-import { openStore } from "../fs/mount.ts";
+import { openStore, probeStore } from "../fs/mount.ts";
 import { createFilesystemOnStore } from "../fs/vfs/index.ts";
 import { UserError } from "../user-error.ts";
 import { askNewSecret } from "./prompt.ts";
@@ -29,6 +29,7 @@ export async function mkfsCommand(url: string, rawOptions: unknown): Promise<voi
   const auth = completeBackendCredentials(url, loadAuthinfo(url, opts.authfile));
   const backend = openStore(url, auth);
   try {
+    await probeStore(backend);
     if (await keyObjectExists(backend)) {
       if (!opts.force) {
         throw new UserError(`a coffer filesystem already exists at ${url}; add --force to replace it (its data is lost)`);

@@ -29,10 +29,13 @@ export class ControlServer {
     this.server = server;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
+  /**
+   * Stops accepting connections. Does not wait for open ones: the umount request that is stopping us
+   * is one of them, and gets its reply after this returns.
+   */
+  stop(): void {
+    this.server?.close();
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     rmSync(this.path, { force: true });
   }
 

@@ -45,7 +45,16 @@ export function openStore(url: string, auth: AuthInfo): Backend {
   return openBackend(url, { login: auth.backendLogin, password: auth.backendPassword, options: auth.backendOptions });
 }
 
+/**
+ * One listing request, so a missing bucket or rejected credentials are reported as such (a HEAD on a
+ * missing bucket answers a bare 404 that looks like "no such object").
+ */
+export async function probeStore(backend: Backend): Promise<void> {
+  for await (const _ of backend.list("")) break;
+}
+
 export async function assertFilesystemExists(backend: Backend, url: string): Promise<void> {
+  await probeStore(backend);
   if (!(await keyObjectExists(backend))) {
     throw new UserError(`there is no coffer filesystem at ${url}; create one with: coffer mkfs ${url}`);
   }
@@ -99,7 +108,7 @@ export class MountedFilesystem {
     this.log("flushing dirty blocks and metadata to the store");
     await this.fs.close(progress);
     await this.lock.release();
-    await this.control.stop();
+    this.control.stop();
     await this.backend.close();
     this.log("unmounted; everything is stored");
   }

@@ -10,20 +10,22 @@
 // request -> reply server; device.ts + libc.ts mount (mount(2) via bun:ffi as root, fusermount3 + SCM_RIGHTS
 // otherwise) and unmount; reader-worker.ts is the device loop; session.ts ties them into mountFuse().
 //
-// Threading model: N reader Workers (default 2..4) each block in readSync on the same /dev/fuse fd (reading
-// with async fs.read would starve Bun's threadpool). Each reads into a slot of SharedArrayBuffer memory; a
-// request whose opcode is Worker-eligible (LOOKUP, GETATTR, READDIR(PLUS), READ, READLINK, STATFS, ACCESS,
+// Threading model: reader Workers (count: defaultReaders in session.ts) block in readSync on the /dev/fuse fd
+// (reading with async fs.read would starve Bun's threadpool), each into a slot of SharedArrayBuffer memory.
+// A request whose opcode is Worker-eligible (LOOKUP, GETATTR, READDIR(PLUS), READ, READLINK, STATFS, ACCESS,
 // GETXATTR, LISTXATTR, OPENDIR, RELEASEDIR) and for which MountOptions.workerModule provides a synchronous
-// handler is answered right there (writeSync/writev on the fd) — the fast path, about twice the rate of a
-// single serving thread. Everything else (and a handler returning FORWARD) is posted to the main thread as
-// the slot number without copying; the Worker goes straight back to readSync while the main thread, which owns
-// the filesystem state, serves it (async allowed), writes the reply itself and then frees the slot. Lookups
-// answered in Workers (LOOKUP, READDIRPLUS entries) are appended to a per-Worker shared-memory ring before the
-// reply is written; the main thread drains the rings into RawFileSystem.noteLookup before serving any forwarded
-// request (hence before the FORGET that could follow) and every 20 ms, so counts never go negative (a -1 undo, sent to
-// forget(), follows a reply that failed). INTERRUPT is not acted on: the request is answered when done; a reply write failing with ENOENT
-// (the kernel gave up on it) is ignored. After umount the readers get ENODEV: the session closes, destroy()
-// is called, `closed` resolves. DESTROY is answered inside the Worker (the kernel may send it from umount2).
+// handler is answered right there (writeSync/writev on the fd): the fast path, about twice the rate of the
+// main-thread path, which costs one more thread wake-up per request. Everything else (and a handler returning
+// FORWARD) is posted to the main thread as its slot number, without copying; the Worker goes straight back to
+// readSync while the main thread, which owns the filesystem state, serves it (async allowed), writes the reply
+// itself and then frees the slot. Lookups answered in Workers (LOOKUP, READDIRPLUS entries) are appended to a
+// per-Worker shared-memory ring before the reply is written; the main thread drains the rings into
+// RawFileSystem.noteLookup before serving any forwarded request (hence before the FORGET that could follow) and
+// every 20 ms, so counts never go negative (a reply that then fails is undone through forget(id, 1)).
+// INTERRUPT is not acted on: the request is answered when done; a reply write failing with ENOENT (the kernel
+// gave up on it) is ignored. After umount the readers get ENODEV: the session closes, destroy() is called,
+// `closed` resolves. DESTROY is answered inside the Worker (the kernel may send it from umount2). With
+// EXPORT_SUPPORT negotiated, LOOKUP of "." and ".." can arrive (NFS file handles); the filesystem answers them.
 //
 // Adding an operation: add its struct(s) to kernel.ts (field for field, plus its size in the size test), add
 // an `op({...})` entry to the family file in ops/ (decode the body with Req, call the RawFileSystem method,

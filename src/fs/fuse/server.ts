@@ -241,6 +241,7 @@ export class Server {
       w.reset();
       encodeInitOut(w, out);
       this.conn = conn;
+      this.o.trace?.(`   INIT reply: ${out.major}.${out.minor} max_write=${out.maxWrite} max_pages=${out.maxPages} flags=0x${out.flags.toString(16)}`);
       if (this.send(h, 0)) this.o.onInit?.(conn);
     };
     const fail = (e: unknown) => {

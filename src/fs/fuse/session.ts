@@ -19,7 +19,7 @@ export interface MountOptions {
   defaultPermissions?: boolean;
   /** true: trace lines to stderr; a function: trace lines to it. One line per request and per reply. */
   debug?: boolean | ((line: string) => void);
-  /** Reader Workers (default: 2..4 by CPU count). */
+  /** Reader Workers (default: 1 without workerModule, else one per two CPUs, 1..4; see defaultReaders). */
   readers?: number;
   writebackCache?: boolean;
   /** Largest WRITE the kernel sends (default and maximum 1 MiB). */
@@ -28,7 +28,7 @@ export interface MountOptions {
   workerModule?: string;
   /** Structured-cloneable, passed to that factory in each reader Worker. */
   workerData?: unknown;
-  /** Request slots per reader Worker (how many requests one Worker can have outstanding at the main thread). */
+  /** Request slots per reader Worker: how many forwarded requests it can have outstanding at the main thread (default 16 in all, at least 4 each). */
   slotsPerReader?: number;
   /** Mount through fusermount3 even as root (default: only when not root). */
   useFusermount?: boolean;
@@ -48,15 +48,22 @@ export interface FuseSession {
   notifyInvalEntry(parent: number, name: string): void;
 }
 
-function defaultReaders(): number {
-  return Math.min(4, Math.max(2, availableParallelism()));
+/**
+ * Measured on the 2-CPU machines this runs on (bench/RESULTS.md): a reader that only forwards to the main
+ * thread is never the bottleneck, and extra readers made the main-thread path slower (each request woke a
+ * different, colder thread: ~35k vs ~20-28k lookups/s); with Worker handlers, 1 reader answered a serial
+ * client fastest and 2 clients equally fast as 2-3 readers. So: 1 reader without a workerModule, else one per
+ * two CPUs, 1..4.
+ */
+export function defaultReaders(hasWorkerHandlers: boolean): number {
+  return hasWorkerHandlers ? Math.min(4, Math.max(1, Math.floor(availableParallelism() / 2))) : 1;
 }
 
 export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<FuseSession> {
   const mountpoint = validateMountpoint(opts.mountpoint);
   const maxWrite = Math.max(4096, Math.min(MAX_MAX_WRITE, opts.maxWrite ?? MAX_MAX_WRITE));
-  const readers = Math.max(1, opts.readers ?? defaultReaders());
-  const nslots = Math.max(1, opts.slotsPerReader ?? 4);
+  const readers = Math.max(1, opts.readers ?? defaultReaders(!!opts.workerModule));
+  const nslots = Math.max(1, opts.slotsPerReader ?? Math.max(4, Math.ceil(16 / readers)));
   const trace = opts.debug === true ? (l: string) => console.error(l) : typeof opts.debug === "function" ? opts.debug : null;
   const log = (m: string) => console.error(`fuse(${mountpoint}): ${m}`);
 
