@@ -26,6 +26,6 @@ cat <<MSG
 
 Coffer demo: $url is mounted at $mountpoint.
   Look at it:   ls -la $mountpoint; cp -r /usr/share/doc/bash $mountpoint/ ; coffer stat $mountpoint
-  The store:    ls -R $store   (encrypted objects only: no names, no sizes of your files)
+  The store:    ls -R $store   (encrypted objects only: no file names, no tree)
   Unmount:      coffer umount $mountpoint   (returns once every byte is stored)
 MSG

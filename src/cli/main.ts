@@ -1,6 +1,7 @@
 // The `coffer` command line: parses arguments with commander and hands each subcommand to its own module.
 import { Command } from "commander";
 import { reportAndExit } from "./errors.ts";
+import { flushCommand } from "./flush.ts";
 import { mkfsCommand } from "./mkfs.ts";
 import { mountCommand } from "./mount.ts";
 import { statCommand } from "./stat.ts";
@@ -42,6 +43,12 @@ export function buildProgram(): Command {
     .description("unmount; returns only when every byte is stored")
     .argument("<mountpoint>")
     .action((mountpoint: string) => umountCommand(mountpoint));
+
+  program
+    .command("flush")
+    .description("store every dirty block and the metadata now; returns when done")
+    .argument("<mountpoint>")
+    .action((mountpoint: string) => flushCommand(mountpoint));
 
   program
     .command("stat")

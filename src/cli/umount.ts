@@ -4,7 +4,7 @@ import { mountedPaths } from "../fs/mount-checks.ts";
 import { DaemonUnreachableError, controlRequest } from "../control/client.ts";
 import { canonicalMountpoint } from "../control/paths.ts";
 import { UserError } from "../user-error.ts";
-import { formatBytes } from "./format.ts";
+import { progressLine } from "./format.ts";
 
 export async function umountCommand(mountpoint: string): Promise<void> {
   const path = canonicalMountpoint(mountpoint);
@@ -12,18 +12,16 @@ export async function umountCommand(mountpoint: string): Promise<void> {
   if (!entry || entry.fstype !== "fuse.coffer") {
     throw new UserError(`${mountpoint} is not a coffer mount point; see mounted ones with: grep fuse.coffer /proc/mounts`);
   }
-  const tty = process.stderr.isTTY;
+  const progress = progressLine();
   try {
-    await controlRequest(path, { op: "umount" }, (p) => {
-      if (tty) process.stderr.write(`\r\x1b[K${p.phase}: ${formatBytes(p.uploadedBytes)} stored, ${formatBytes(p.dirtyBytes)} to go`);
-    });
+    await controlRequest(path, { op: "umount" }, (p) => progress.update(p));
   } catch (error) {
     if (!(error instanceof DaemonUnreachableError)) throw error;
     // The daemon is gone (killed, crashed): clear the dead mount so the directory is usable again.
     unmountPath(path, { lazy: true });
     throw new UserError(`the daemon serving ${mountpoint} was gone; removed the dead mount. Data it had not stored is in its cache and is uploaded at the next coffer mount`, 1);
   } finally {
-    if (tty) process.stderr.write("\r\x1b[K");
+    progress.end();
   }
   process.stdout.write(`Unmounted ${mountpoint}; everything is stored.\n`);
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
 import { join, relative } from "node:path";
-import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
+import { CofferSandbox, isCofferProcess, isMounted } from "../support/coffer-cli.ts";
 
 const PASS = "correct horse battery staple";
 const MARKER = "COFFER-SECRET-MARKER-7f3a9c";
@@ -126,6 +126,22 @@ describe("coffer on local://", () => {
     expect(s.logicalBytes).toBeGreaterThan((1 << 30) + (128 << 20));
     expect(s.dedupBytes).toBeLessThan(s.logicalBytes);
     expect(s.dirtyBytes).toBe(0);
+    expect((await box.umount(mnt)).code).toBe(0);
+  }, 120_000);
+
+  test("SIGTERM to the daemon unmounts and stores everything", async () => {
+    expect((await box.mount(url, mnt, ["--cachedir", box.dir("cache4")])).code).toBe(0);
+    const pid = box.daemonPid(mnt)!;
+    const payload = randomBytes(3 << 20);
+    await Bun.write(join(mnt, "before-sigterm.bin"), payload);
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 600 && (isMounted(mnt) || isCofferProcess(pid)); i++) await Bun.sleep(100);
+    expect(isMounted(mnt)).toBe(false);
+    expect(isCofferProcess(pid)).toBe(false);
+    box.forget(mnt);
+    expect(box.log()).toContain("SIGTERM");
+    expect((await box.mount(url, mnt, ["--cachedir", box.dir("cache5")])).code).toBe(0);
+    expect(readFileSync(join(mnt, "before-sigterm.bin")).equals(payload)).toBe(true);
     expect((await box.umount(mnt)).code).toBe(0);
   }, 120_000);
 });
