@@ -1,7 +1,7 @@
 // Benchmark of the FUSE layer (run by hand): nullfs / memfs against bindfs-over-tmpfs and fuse-native, same run.
 //
-// Usage: bun bench/fuse-ops.ts [--runs 7] [--secs 2] [--mb 256] [--write-results]
-// Every figure is the median of --runs runs, the servers measured interleaved so load drifts hit all alike.
+// Usage: bun bench/fuse-ops.ts [--runs 15] [--secs 1] [--mb 256] [--write-results]
+// Every figure is the median of --runs runs, the servers measured interleaved in a random order so load drifts hit all alike.
 // Clients are separate python3 processes (a mount is never touched from the thread serving it).
 // fuse-native is installed into a temp dir with npm and run under Node (it is not a project dependency).
 import { spawnSync } from "node:child_process";
@@ -14,8 +14,8 @@ const opt = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : def;
 };
-const RUNS = opt("--runs", 7);
-const SECS = opt("--secs", 2);
+const RUNS = opt("--runs", 15);
+const SECS = opt("--secs", 1);
 const MB = opt("--mb", 256);
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const FN_DIR = "/tmp/coffer-bench-fuse-native";
@@ -163,6 +163,15 @@ function ensureFuseNative(): boolean {
 
 type Row = Record<string, number[]>;
 
+function shuffled<T>(xs: T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
 async function main() {
   const base = mkdtempSync("/tmp/coffer-bench-");
   const results: Record<string, Row> = {};
@@ -180,10 +189,11 @@ async function main() {
     if (ensureFuseNative()) servers.push(await startProcess("fuse-native (Node)", ["node", `${FN_DIR}/empty.js`, `${base}/fuse-native`], `${base}/fuse-native`, FN_DIR));
     const writable = servers.filter((s) => s.name === "memfs" || s.name === "bindfs");
     for (let run = 0; run < RUNS; run++) {
-      for (const s of servers) add(s.name, "neg", client("neg", s.mp, SECS));
-      for (const s of servers) add(s.name, "getattr", client("getattr", s.mp, SECS));
-      for (const s of writable) add(s.name, "create", client("create", s.mp, SECS));
-      for (const s of writable) {
+      // a fresh server order for every metric of every run, so no server always follows the same neighbour
+      for (const s of shuffled(servers)) add(s.name, "neg", client("neg", s.mp, SECS));
+      for (const s of shuffled(servers)) add(s.name, "getattr", client("getattr", s.mp, SECS));
+      for (const s of shuffled(writable)) add(s.name, "create", client("create", s.mp, SECS));
+      for (const s of shuffled(writable)) {
         add(s.name, "write", client("write", `${s.mp}/seq.bin`, MB));
         add(s.name, "read", client("read", `${s.mp}/seq.bin`, 0));
         rmSync(`${s.mp}/seq.bin`);
@@ -214,7 +224,7 @@ async function main() {
     `## FUSE layer (issue 2)\n\n` +
     `${date}, \`bun bench/fuse-ops.ts --runs ${RUNS} --secs ${SECS} --mb ${MB}\`, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ` +
     `Bun ${Bun.version}, Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}; load average before ${loadBefore}, after ${loadAfter}.\n` +
-    `Medians of ${RUNS} interleaved runs; one python3 client process; nullfs answers in its reader Workers (default count: one per two CPUs), ` +
+    `Medians of ${RUNS} runs, servers interleaved in random order; one python3 client process; nullfs answers in its reader Workers (default count: one per two CPUs), ` +
     `"main thread only" hands every request to the main thread (memfs's path); bindfs serves a tmpfs directory; ` +
     `fuse-native 2.2.6 (libfuse 2) serves an empty directory under Node ${spawnSync("node", ["--version"], { encoding: "utf8" }).stdout.trim()}.\n\n` +
     table + "\n" + ratios.map((r) => `- ${r}`).join("\n") + "\n";
@@ -222,16 +232,23 @@ async function main() {
   if (args.includes("--write-results")) writeSection(section);
 }
 
-/** Replace (or append) only the "## FUSE layer (issue 2)" section of bench/RESULTS.md. */
+/**
+ * Replace (or append) only the "## FUSE layer (issue 2)" section of bench/RESULTS.md, keeping the ratio
+ * lines of earlier runs under "### Earlier runs" (this machine's load swings figures by 2x between runs).
+ */
 function writeSection(section: string): void {
   const file = `${REPO}/bench/RESULTS.md`;
   let text = existsSync(file) ? readFileSync(file, "utf8") : "# Coffer benchmark results\n";
   const start = text.indexOf("## FUSE layer (issue 2)");
-  if (start < 0) text = text.replace(/\n*$/, "\n\n") + section;
-  else {
-    const next = text.indexOf("\n## ", start + 1);
-    text = text.slice(0, start) + section + (next < 0 ? "" : "\n" + text.slice(next + 1));
-  }
+  const next = start < 0 ? -1 : text.indexOf("\n## ", start + 1);
+  const old = start < 0 ? "" : text.slice(start, next < 0 ? undefined : next + 1);
+  const hist = old.includes("### Earlier runs") ? old.slice(old.indexOf("### Earlier runs")).split("\n").filter((l) => l.startsWith("- ")) : [];
+  const prev = /^(\d{4}-\d\d-\d\dT[\d:]+Z), .*load average before ([\d. ]+?),/m.exec(old);
+  const prevRatios = old.split("\n").filter((l) => l.startsWith("- ") && l.includes("fuse-native negative")).map((l) => l.slice(2).replace(/ \(target[^)]*\)/, "")).join("; ");
+  if (prev && prevRatios) hist.unshift(`- ${prev[1]} (load ${prev[2]}): ${prevRatios}`);
+  const body = section + `\n### Earlier runs (same command; ratios only)\n\n${hist.slice(0, 12).join("\n")}\n`;
+  if (start < 0) text = text.replace(/\n*$/, "\n\n") + body;
+  else text = text.slice(0, start) + body + (next < 0 ? "" : "\n" + text.slice(next + 1));
   writeFileSync(file, text);
 }
 

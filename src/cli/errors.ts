@@ -4,7 +4,8 @@ import { UserError } from "../user-error.ts";
 /** Errors whose message is already written for a person (they name the problem and the fix). */
 const USER_FACING = new Set([
   "UserError", "DaemonUnreachableError", "StorageUrlError", "BackendConfigError", "StoreError",
-  "WrongPassphraseError", "PassphraseRequiredError", "CorruptObjectError", "FilesystemFormatError",
+  "WrongPassphraseError", "PassphraseRequiredError", "PassphraseUsageError", "NoFilesystemError", "KeyObjectError",
+  "CorruptObjectError", "MetadataRollbackError",
 ]);
 
 export function describeError(error: unknown): { line: string; exitCode: number } {

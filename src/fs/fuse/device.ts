@@ -1,6 +1,6 @@
 // The device: validate a mountpoint, get a connected /dev/fuse fd (mount(2) as root, fusermount3 otherwise), unmount.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync, realpathSync, statSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { closeFd, geteuid, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, recvFd, socketpair, SysError, umount2 } from "./libc.ts";
 
 export interface DeviceOptions {
@@ -21,16 +21,34 @@ function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** Mount points currently listed in /proc/self/mountinfo, with their fs type. */
-export function listMounts(): { mountpoint: string; fstype: string }[] {
-  const out: { mountpoint: string; fstype: string }[] = [];
+/** Mount points currently listed in /proc/self/mountinfo, with their fs type and device ("0:53"). */
+export function listMounts(): { mountpoint: string; fstype: string; dev: string }[] {
+  const out: { mountpoint: string; fstype: string; dev: string }[] = [];
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
     if (!line) continue;
     const f = line.split(" ");
     const sep = f.indexOf("-");
-    out.push({ mountpoint: unescapeMountinfo(f[4] ?? ""), fstype: f[sep + 1] ?? "" });
+    out.push({ mountpoint: unescapeMountinfo(f[4] ?? ""), fstype: f[sep + 1] ?? "", dev: f[2] ?? "" });
   }
   return out;
+}
+
+/**
+ * Set the kernel readahead of a mounted FUSE filesystem (its bdi, /sys/class/bdi/MAJ:MIN/read_ahead_kb; root
+ * only). The kernel starts FUSE mounts at 128 KiB, so sequential reads arrive as 128 KiB READs; matching
+ * max_write (1 MiB) made cold sequential reads through the main thread ~1.7x faster. Found through
+ * /proc/self/mountinfo: never stat() a mount from the thread that serves it. Must run after INIT, which
+ * clamps the value to the max_readahead of the INIT reply.
+ */
+export function setReadAhead(mountpoint: string, kb: number): boolean {
+  const m = listMounts().findLast((x) => x.mountpoint === mountpoint);
+  if (!m || !/^\d+:\d+$/.test(m.dev)) return false;
+  try {
+    writeFileSync(`/sys/class/bdi/${m.dev}/read_ahead_kb`, `${kb}\n`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function isMountpoint(path: string): boolean {

@@ -3,7 +3,7 @@ import { closeSync, writeSync, writevSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { setU64, utf8 } from "./codec.ts";
-import { mountAsRoot, mountWithFusermount, unmountPath, validateMountpoint } from "./device.ts";
+import { mountAsRoot, mountWithFusermount, setReadAhead, unmountPath, validateMountpoint } from "./device.ts";
 import { MAX_MAX_WRITE } from "./init.ts";
 import { FUSE_BUFFER_HEADER_SIZE, fuse_notify_inval_entry_out, fuse_notify_inval_inode_out, fuse_out_header, NotifyCode } from "./kernel.ts";
 import { geteuid } from "./libc.ts";
@@ -30,6 +30,8 @@ export interface MountOptions {
   workerData?: unknown;
   /** Request slots per reader Worker: how many forwarded requests it can have outstanding at the main thread (default 16 in all, at least 4 each). */
   slotsPerReader?: number;
+  /** Kernel readahead for this mount in KiB, set after INIT when root (default maxWrite / 1024; 0 keeps the kernel's 128). */
+  readAheadKb?: number;
   /** Mount through fusermount3 even as root (default: only when not root). */
   useFusermount?: boolean;
 }
@@ -94,6 +96,8 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
     init: { maxWrite, writebackCache: !!opts.writebackCache, readdirplus: typeof fs.readdirplus === "function" },
     onInit: () => {
       initialized = true;
+      const ra = opts.readAheadKb ?? maxWrite / 1024;
+      if (ra > 0 && geteuid() === 0 && !setReadAhead(mountpoint, ra)) log(`could not set read_ahead_kb=${ra}`);
       resolveReady();
     },
   });

@@ -13,7 +13,7 @@ export { parseStorageUrl, StorageUrlError, type StorageLocation };
 export interface BackendCredentials {
   login?: string;
   password?: string;
-  /** S3QL-style backend options: no-ssl, region, tcp-timeout (s), request-timeout (s), connections. */
+  /** S3QL-style backend options: no-ssl, region, ssl-ca-path, tcp-timeout (s), request-timeout (s), connections. */
   options?: Record<string, string | true>;
 }
 
@@ -23,10 +23,13 @@ export interface OpenBackendOptions {
   maxConcurrent?: number;
 }
 
+// S3QL's dumb-copy and disable-expect100 are accepted so S3QL authinfo files work unchanged; they are
+// no-ops here (Coffer never copies objects server-side, and the SDK handles Expect: 100-continue).
+const S3QL_NOOPS = ["dumb-copy", "disable-expect100"];
 const KNOWN_OPTIONS: Record<StorageLocation["kind"], string[]> = {
   local: ["connections", "no-fsync"],
-  s3: ["region", "tcp-timeout", "request-timeout", "connections"],
-  s3c: ["no-ssl", "region", "tcp-timeout", "request-timeout", "connections"],
+  s3: ["region", "tcp-timeout", "request-timeout", "connections", "ssl-ca-path", ...S3QL_NOOPS],
+  s3c: ["no-ssl", "region", "tcp-timeout", "request-timeout", "connections", "ssl-ca-path", ...S3QL_NOOPS],
 };
 
 /** A bad backend option or missing credential; one line, names the fix. */
@@ -86,6 +89,13 @@ export function openRawBackend(loc: StorageLocation, creds: BackendCredentials =
   if (loc.kind === "s3c" && (creds.login === undefined) !== (creds.password === undefined)) {
     throw new BackendConfigError(`${description}: give both backend-login and backend-password, or neither`);
   }
+  if (opts.region === true || (opts.region !== undefined && !/^[a-z0-9-]+$/.test(opts.region))) {
+    throw new BackendConfigError(`backend option region needs a region name like eu-west-1, got ${JSON.stringify(opts.region)}`);
+  }
+  const caPath = opts["ssl-ca-path"];
+  if (caPath !== undefined && (caPath === true || !existsSync(caPath))) {
+    throw new BackendConfigError(`backend option ssl-ca-path=${caPath === true ? "" : caPath}: no such file`);
+  }
   const tcp = numberOption(opts, "tcp-timeout");
   const req = numberOption(opts, "request-timeout");
   const common = {
@@ -95,9 +105,11 @@ export function openRawBackend(loc: StorageLocation, creds: BackendCredentials =
     description,
     tcpTimeoutMs: tcp && tcp * 1000,
     requestTimeoutMs: req && req * 1000,
+    caPath: caPath as string | undefined,
   };
   if (loc.kind === "s3") {
     const explicit = (opts.region as string | undefined) ?? loc.region ?? awsConfiguredRegion();
+    // (The region option wins over the URL's, as the more specific setting.)
     // Without a known region, start at us-east-1 and let the SDK follow S3's 301 to the bucket's region.
     return new S3Backend({ ...common, region: explicit ?? "us-east-1", followRegionRedirects: explicit === undefined });
   }

@@ -100,9 +100,11 @@ export class RetryBackend implements Backend {
             : new StoreError("permanent", `${what} on ${this.description} failed: ${String(raw)}`, undefined, undefined, {
                 cause: raw,
               });
+        // A missing object is an answer, not a store problem: it is not counted or shown as an error.
+        if (e.kind === "not-found") throw e;
         this.counters.lastError = { kind: e.kind, message: e.message, at: this.o.now() };
         if (e.kind !== "transient") {
-          if (e.kind !== "not-found") this.counters.failures++;
+          this.counters.failures++;
           throw e;
         }
         const delay = this.delayFor(attempt, e);
@@ -151,8 +153,12 @@ export class RetryBackend implements Backend {
         const item = await this.run(`list ${prefix}`, 0, async () => {
           try {
             it ??= this.inner.list(prefix, last)[Symbol.asyncIterator]();
-            const r = await it.next();
-            return r.done ? null : r.value;
+            for (;;) {
+              const r = await it.next();
+              if (r.done) return null;
+              // Also skip here, for a backend that ignores startAfter: never yield a key twice.
+              if (last === undefined || r.value.key > last) return r.value;
+            }
           } catch (e) {
             it = null; // resume with a fresh listing after `last` on the next attempt
             throw e;

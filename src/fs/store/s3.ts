@@ -25,6 +25,8 @@ export interface S3BackendOptions {
   /** Ask the SDK to follow 301 "wrong region" answers (AWS when the region was not given). */
   followRegionRedirects?: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** A PEM file of CA certificates (S3QL's ssl-ca-path); default AWS_CA_BUNDLE, else the system roots. */
+  caPath?: string;
   /** Sockets per agent; must exceed the concurrency limit so requests never queue inside the SDK. */
   maxSockets?: number;
   /** Socket connect timeout and idle timeout, ms. */
@@ -38,8 +40,12 @@ export interface S3BackendOptions {
   description: string;
 }
 
-/** AWS_CA_BUNDLE is honoured when it names a readable file; the SDK for JavaScript ignores it itself. */
-function caBundle(): Buffer | undefined {
+/**
+ * The CA list for HTTPS: an explicit path must be readable (the user asked for it); AWS_CA_BUNDLE is
+ * honoured when it names a readable file (the SDK for JavaScript ignores it itself) and skipped otherwise.
+ */
+function caBundle(explicit?: string): Buffer | undefined {
+  if (explicit !== undefined) return readFileSync(explicit);
   const p = process.env.AWS_CA_BUNDLE;
   if (!p || !existsSync(p)) return undefined;
   try {
@@ -67,7 +73,7 @@ export class S3Backend implements Backend {
     const maxSockets = o.maxSockets ?? 64;
     this.agents = {
       http: new HttpAgent({ keepAlive: true, maxSockets }),
-      https: new HttpsAgent({ keepAlive: true, maxSockets, ca: caBundle() }),
+      https: new HttpsAgent({ keepAlive: true, maxSockets, ca: caBundle(o.caPath) }),
     };
     this.client = new S3Client({
       region: o.region,
@@ -98,7 +104,28 @@ export class S3Backend implements Backend {
   }
 
   private signal(bytes = 0): AbortSignal {
-    return AbortSignal.timeout(this.timeoutMs + Math.ceil((bytes / this.minBytesPerSec) * 1000));
+    return AbortSignal.timeout(this.allowance(bytes));
+  }
+
+  private allowance(bytes: number): number {
+    return this.timeoutMs + Math.ceil((bytes / this.minBytesPerSec) * 1000);
+  }
+
+  /**
+   * A deadline for a GET, whose size is only known once the headers arrive: the base allowance until
+   * then, re-armed for the announced body length. Aborting also ends the body stream.
+   */
+  private getDeadline() {
+    const ac = new AbortController();
+    let timer = setTimeout(() => ac.abort(), this.timeoutMs);
+    return {
+      signal: ac.signal,
+      rearm: (bytes: number) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => ac.abort(), this.allowance(bytes));
+      },
+      clear: () => clearTimeout(timer),
+    };
   }
 
   private fail(e: unknown, op: string, key?: string): StoreError {
@@ -112,14 +139,17 @@ export class S3Backend implements Backend {
   }
 
   async get(key: string): Promise<Uint8Array> {
+    const d = this.getDeadline();
     try {
-      // The size is unknown before the answer: allow for objects up to 16 MiB at the minimum rate.
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.k(key) }), {
-        abortSignal: this.signal(16 * 1048576),
+        abortSignal: d.signal,
       });
+      d.rearm(r.ContentLength ?? 0);
       return await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
     } catch (e) {
       throw this.fail(e, "get", key);
+    } finally {
+      d.clear();
     }
   }
 

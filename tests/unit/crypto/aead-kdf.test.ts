@@ -1,6 +1,6 @@
 // Known-answer and tamper tests for the AEAD and KDF primitives (vectors from GCM spec / Python cryptography).
 import { describe, expect, test } from "bun:test";
-import { AeadError, hmacSha256, open, openSealed, randomNonce, seal } from "../../../src/fs/crypto/aead.ts";
+import { AeadError, hmacSha256, open, openSealed, randomNonce, seal, sealedMatches } from "../../../src/fs/crypto/aead.ts";
 import { argon2id, subKey } from "../../../src/fs/crypto/kdf.ts";
 
 const h = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
@@ -36,6 +36,19 @@ describe("AES-256-GCM", () => {
     expect(() => open(K, randomNonce(), sealed, A)).toThrow(AeadError);
     expect(() => open(K, IV, sealed.subarray(0, 10), A)).toThrow(AeadError);
     expect(() => openSealed(K, IV, sealed.subarray(0, P.length), new Uint8Array(16), A)).toThrow(AeadError);
+  }, 5000);
+
+  test("sealedMatches: the encoder's self-check", () => {
+    const sealed = seal(K, IV, P, A);
+    const [ct, tag] = [sealed.subarray(0, P.length), sealed.subarray(P.length)];
+    expect(sealedMatches(K, IV, ct, tag, A, P)).toBe(true);
+    const otherP = P.slice();
+    otherP[7] ^= 1;
+    expect(sealedMatches(K, IV, ct, tag, A, otherP)).toBe(false);
+    const badCt = ct.slice();
+    badCt[7] ^= 1;
+    expect(sealedMatches(K, IV, badCt, tag, A, P)).toBe(false);
+    expect(sealedMatches(K, IV, ct, tag, A, P.subarray(1))).toBe(false);
   }, 5000);
 
   test("HMAC-SHA256 matches RFC 4231 test case 2", () => {

@@ -66,6 +66,8 @@ describe("codec round trips", () => {
     expect(eq(decodeObject(K, "data", "data/l", o9), t)).toBe(true);
     expect(() => encodeObject(K, "data", "data/l", t, { level: 0 })).toThrow(RangeError);
     expect(readObjectHeader(encodeObject(K, "data", "data/l", t, { level: 0, compress: false }))?.compressed).toBe(false);
+    expect(() => encodeObject(K, "meta", "m", t, { associated: -1 })).toThrow(RangeError);
+    expect(readObjectHeader(encodeObject(K, "meta", "m", t, { associated: 2n ** 64n - 1n }))?.generation).toBe(2n ** 64n - 1n);
   }, 10_000);
 
   test("encrypted objects do not contain the plaintext; plain objects do; two encodings differ (fresh nonce)", () => {

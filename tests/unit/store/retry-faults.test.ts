@@ -9,7 +9,7 @@ import { MemoryBackend } from "../../../src/fs/store/memory.ts";
 import { openRawBackend } from "../../../src/fs/store/open.ts";
 import { RetryBackend } from "../../../src/fs/store/retry.ts";
 import { parseStorageUrl } from "../../../src/fs/store/url.ts";
-import { FakeClock } from "../../support/fake-clock.ts";
+import { FakeClock } from "./fake-clock.ts";
 import { type S3rverHandle, startS3rver } from "../../support/s3rver.ts";
 
 const payload = (i: number, n = 4096) => new Uint8Array(n).fill(i & 0xff);
@@ -248,4 +248,34 @@ describe("through s3rver (real time)", () => {
       server.stop(true);
     }
   }, 10_000);
+
+  test("a GET whose body stalls half-way is aborted once its size-based deadline passes", async () => {
+    // Answers headers for a 500 kB body, sends 10 bytes, then goes silent with the socket open.
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(sock) {
+          sock.write("HTTP/1.1 200 OK\r\nContent-Length: 500000\r\nContent-Type: application/octet-stream\r\n\r\n0123456789");
+        },
+      },
+    });
+    const b = openRawBackend(parseStorageUrl(`s3c://127.0.0.1:${server.port}/bucket/p`), {
+      login: "a",
+      password: "b",
+      options: { "no-ssl": true, "request-timeout": "0.3" },
+    });
+    try {
+      const t0 = Date.now();
+      const err = await b.get("x").catch((e) => e);
+      const took = Date.now() - t0;
+      expect(err).toBeInstanceOf(StoreError);
+      expect(err.kind).toBe("transient");
+      expect(took).toBeGreaterThanOrEqual(1500); // 0.3 s + 500 kB at the 256 KiB/s floor = ~2.2 s
+      expect(took).toBeLessThan(8000);
+    } finally {
+      await b.close();
+      server.stop(true);
+    }
+  }, 15_000);
 });

@@ -132,6 +132,16 @@ describe("openBackend", () => {
     expect(() => openRawBackend(parseStorageUrl("s3c://h/bkt"), { options: { "no-sll": true } })).toThrow(BackendConfigError);
     expect(() => openRawBackend(parseStorageUrl("s3c://h/bkt"), { options: { "tcp-timeout": "abc" } })).toThrow(/positive number/);
     expect(() => openRawBackend(parseStorageUrl("s3c://h/bkt"), { login: "only" })).toThrow(/both/);
+    expect(() => openRawBackend(parseStorageUrl("s3://bkt"), { options: { region: true } })).toThrow(/region name/);
+    expect(() => openRawBackend(parseStorageUrl("s3c://h/bkt"), { options: { "ssl-ca-path": "/nonexistent.pem" } })).toThrow(
+      /ssl-ca-path=\/nonexistent.pem: no such file/,
+    );
+    const s3ql = openRawBackend(parseStorageUrl("s3c://h/bkt"), {
+      login: "a",
+      password: "b",
+      options: { "dumb-copy": true, "disable-expect100": true, "ssl-ca-path": "/etc/ssl/certs/ca-certificates.crt" },
+    });
+    await s3ql.close();
   }, 5000);
 
   test("region from the AWS environment or config file", () => {

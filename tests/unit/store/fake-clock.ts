@@ -1,4 +1,4 @@
-// A virtual clock for retry tests: sleeps resolve in time order as soon as everything else is idle.
+// A virtual clock for the retry tests: sleeps resolve in time order as soon as everything else is idle.
 export class FakeClock {
   t = 0;
   private sleepers: { at: number; wake: () => void }[] = [];
