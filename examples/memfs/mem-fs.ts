@@ -10,6 +10,7 @@ import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../../src/fs/fuse/raw-fs.ts";
 import { FATTR, FUSE_WRITE_KILL_SUIDGID } from "../../src/fs/fuse/kernel.ts";
+import { encodeName } from "../../src/fs/fuse/index.ts";
 import * as B from "./bits.ts";
 import { accessAllowed } from "./access.ts";
 import { checkName, InodeTable, ROOT_INO } from "./inode-table.ts";
@@ -81,7 +82,7 @@ export class MemFs implements RawFileSystem {
   }
 
   symlink(ctx: RequestContext, parent: number, name: string, target: string): EntryOut {
-    const bytes = new TextEncoder().encode(target);
+    const bytes = encodeName(target); // the target's raw bytes, even when they are not UTF-8
     if (bytes.length > SYMLINK_MAX) throw new FuseError(ENAMETOOLONG);
     return this.makeEntry(ctx, parent, name, S_IFLNK | 0o777, 0, bytes);
   }

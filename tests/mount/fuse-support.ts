@@ -1,5 +1,5 @@
 // Helpers for the FUSE mount tests: temp mountpoints, child processes (never touch a mount from its serving thread), cleanup.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmdirSync } from "node:fs";
 import { unmountPath } from "../../src/fs/fuse/index.ts";
 
 export const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -16,7 +16,7 @@ export function cleanupMount(mp: string): void {
     console.error(`cleanup of ${mp}: ${(e as Error).message}`);
   }
   try {
-    rmSync(mp, { recursive: false, force: true });
+    rmdirSync(mp); // only if empty: never delete through a mount that is still there
   } catch {}
 }
 

@@ -4,14 +4,18 @@ import {
   fuse_attr as A, fuse_attr_out, fuse_dirent as D, fuse_entry_out as E, fuse_in_header as IH, fuse_out_header as OH,
   fuse_direntplus,
 } from "./kernel.ts";
+import { decodeName, encodeName, encodeNameInto } from "../names.ts";
 
 const TWO32 = 4294967296;
-const utf8d = new TextDecoder();
-const utf8e = new TextEncoder();
 
 /** Unsigned 64-bit little-endian as a number (exact below 2^53). */
 export function getU64(dv: DataView, off: number): number {
   return dv.getUint32(off, true) + dv.getUint32(off + 4, true) * TWO32;
+}
+
+/** Signed 64-bit little-endian as a number (exact within ±2^53). */
+export function getI64(dv: DataView, off: number): number {
+  return dv.getUint32(off, true) + dv.getInt32(off + 4, true) * TWO32;
 }
 
 /** Write a non-negative integer (< 2^64) as unsigned 64-bit little-endian. */
@@ -57,6 +61,10 @@ export class Req {
   u64(off: number): number {
     return getU64(this.dv, this.pos + off);
   }
+  /** Signed 64-bit (timestamps before 1970 are negative). */
+  i64(off: number): number {
+    return getI64(this.dv, this.pos + off);
+  }
   big64(off: number): bigint {
     return this.dv.getBigUint64(this.pos + off, true);
   }
@@ -71,11 +79,11 @@ export class Req {
     this.pos += b.byteLength;
     return b;
   }
-  /** A NUL-terminated string at the cursor (UTF-8; a name without NUL ends at the request's end). */
+  /** A NUL-terminated name at the cursor (see names.ts for bytes that are not UTF-8; without NUL it ends at the request's end). */
   cstr(): string {
     let z = this.u8.indexOf(0, this.pos);
     if (z < 0 || z > this.end) z = this.end;
-    const s = utf8d.decode(this.u8.subarray(this.pos, z));
+    const s = decodeName(this.u8.subarray(this.pos, z));
     this.pos = Math.min(this.end, z + 1);
     return s;
   }
@@ -162,7 +170,7 @@ export function decodeAttr(dv: DataView, off: number): Attr {
   const o = A.offsets;
   return {
     ino: getU64(dv, off + o.ino), size: getU64(dv, off + o.size), blocks: getU64(dv, off + o.blocks),
-    atime: getU64(dv, off + o.atime), mtime: getU64(dv, off + o.mtime), ctime: getU64(dv, off + o.ctime),
+    atime: getI64(dv, off + o.atime), mtime: getI64(dv, off + o.mtime), ctime: getI64(dv, off + o.ctime),
     atimensec: dv.getUint32(off + o.atimensec, true), mtimensec: dv.getUint32(off + o.mtimensec, true),
     ctimensec: dv.getUint32(off + o.ctimensec, true), mode: dv.getUint32(off + o.mode, true),
     nlink: dv.getUint32(off + o.nlink, true), uid: dv.getUint32(off + o.uid, true), gid: dv.getUint32(off + o.gid, true),
@@ -226,12 +234,12 @@ export class DirentBuffer implements DirentSink {
     const start = this.pos;
     const nameOff = start + fixed;
     if (nameOff > this.limit) return -1;
-    const r = utf8e.encodeInto(name, this.u8.subarray(nameOff, this.limit));
-    if (r.read < name.length) return -1;
-    const end = start + align8(fixed + r.written);
+    const written = encodeNameInto(name, this.u8.subarray(nameOff, this.limit));
+    if (written < 0) return -1;
+    const end = start + align8(fixed + written);
     if (end > this.limit) return -1;
-    this.u8.fill(0, nameOff + r.written, end);
-    this.dv.setUint32(start + fixed - D.size + D.offsets.namelen, r.written, true);
+    this.u8.fill(0, nameOff + written, end);
+    this.dv.setUint32(start + fixed - D.size + D.offsets.namelen, written, true);
     this.pos = end;
     return start;
   }
@@ -256,7 +264,7 @@ export class DirentBuffer implements DirentSink {
   }
 }
 
-/** UTF-8 bytes of a string (names in notifications, link targets). */
+/** Bytes of a name or link target (UTF-8, with names.ts's escaped raw bytes restored). */
 export function utf8(s: string): Uint8Array {
-  return utf8e.encode(s);
+  return encodeName(s);
 }

@@ -42,3 +42,4 @@ export type { WorkerHandlers, WorkerFactory } from "./worker-api.ts";
 export * from "./errno.ts";
 export type * from "./raw-fs.ts";
 export { FATTR, FOPEN, FUSE_ROOT_ID, InitFlag, Opcode, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from "./kernel.ts";
+export { decodeName, encodeName } from "../names.ts";

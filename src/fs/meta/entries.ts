@@ -1,5 +1,17 @@
 // Queries on the entries table: name lookups, directory listing by entry-id cookie, renames.
 import type { MetaDb } from "./db.ts";
+import { decodeName, encodeName } from "../names.ts";
+
+/**
+ * A name as stored: TEXT when it is valid Unicode (nearly always), else a BLOB of its raw bytes, so
+ * names that are not UTF-8 stay distinct (SQLite never finds a TEXT equal to a BLOB).
+ */
+const toStored = (name: string): string | Uint8Array => (name.isWellFormed() ? name : encodeName(name));
+
+function fromStored<T extends { name: string | Uint8Array } | null>(row: T): T {
+  if (row && typeof row.name !== "string") row.name = decodeName(row.name as Uint8Array);
+  return row;
+}
 
 export interface Entry {
   id: number;
@@ -19,16 +31,18 @@ export class EntryTable {
   }
 
   lookup(parent: number, name: string): Entry | null {
-    return this.lookupStmt.get(parent, name) as Entry | null;
+    return fromStored(this.lookupStmt.get(parent, toStored(name)) as Entry | null);
   }
 
   /** Up to `limit` entries of `parent` with id > afterId, in id order. */
   list(parent: number, afterId: number, limit: number): Entry[] {
-    return this.listStmt.all(parent, afterId, limit) as Entry[];
+    const rows = this.listStmt.all(parent, afterId, limit) as Entry[];
+    for (const row of rows) fromStored(row);
+    return rows;
   }
 
   insert(parent: number, name: string, inode: number): number {
-    return (this.m.q("INSERT INTO entries (parent, name, inode) VALUES (?, ?, ?) RETURNING id").get(parent, name, inode) as { id: number }).id;
+    return (this.m.q("INSERT INTO entries (parent, name, inode) VALUES (?, ?, ?) RETURNING id").get(parent, toStored(name), inode) as { id: number }).id;
   }
 
   delete(id: number): void {

@@ -1,5 +1,6 @@
 // VfsCore: the state shared by the operation families — tables, block cache, lookup/open counts, attr helpers.
 import type { Attr, EntryOut } from "../fuse/raw-fs.ts";
+import { encodeName } from "../names.ts";
 import { EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, FuseError } from "../fuse/errno.ts";
 import type { MetaDb } from "../meta/db.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
@@ -26,7 +27,6 @@ export const ENTRY_TTL = 1;
 export const ATTR_TTL = 1;
 export const NAME_MAX = 255;
 
-const enc = new TextEncoder();
 const NS = 1_000_000_000n;
 
 /** Nanosecond wall clock with sub-millisecond resolution. */
@@ -81,7 +81,7 @@ export class VfsCore {
   }
 
   checkName(name: string): void {
-    if (enc.encode(name).length > NAME_MAX) throw new FuseError(ENAMETOOLONG);
+    if (encodeName(name).length > NAME_MAX) throw new FuseError(ENAMETOOLONG);
   }
 
   /** 512-byte units actually held: stored or cached blocks (sparse files report only what they hold). */

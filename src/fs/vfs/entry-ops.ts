@@ -1,4 +1,5 @@
 // Namespace operations: lookup, forget, mknod/mkdir/symlink/create, unlink/rmdir, rename, link, readlink.
+import { encodeName } from "../names.ts";
 import type { EntryOut, RequestContext } from "../fuse/raw-fs.ts";
 import {
   EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, FuseError,
@@ -62,7 +63,7 @@ export function mkdir(c: VfsCore, ctx: RequestContext, parent: number, name: str
 }
 
 export function symlink(c: VfsCore, ctx: RequestContext, parent: number, name: string, target: string): EntryOut {
-  const bytes = new TextEncoder().encode(target);
+  const bytes = encodeName(target); // raw bytes restored: targets need not be UTF-8
   if (bytes.length >= PATH_MAX) throw new FuseError(ENAMETOOLONG);
   const i = makeNode(c, ctx, parent, name, S_IFLNK | 0o777, 0, 0, (id) => {
     c.inodes.setSymlink(id, bytes);

@@ -10,7 +10,7 @@ export function decodeSetattrIn(r: import("../codec.ts").Req): SetattrIn {
   const o = fuse_setattr_in.offsets;
   return {
     valid: r.u32(o.valid), fh: r.u64(o.fh), size: r.u64(o.size), lockOwner: r.big64(o.lock_owner),
-    atime: r.u64(o.atime), mtime: r.u64(o.mtime), ctime: r.u64(o.ctime), atimensec: r.u32(o.atimensec),
+    atime: r.i64(o.atime), mtime: r.i64(o.mtime), ctime: r.i64(o.ctime), atimensec: r.u32(o.atimensec),
     mtimensec: r.u32(o.mtimensec), ctimensec: r.u32(o.ctimensec), mode: r.u32(o.mode), uid: r.u32(o.uid), gid: r.u32(o.gid),
   };
 }
