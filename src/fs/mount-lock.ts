@@ -5,6 +5,7 @@
 // proceed if it is still ours. Two mounts started within the same second on two machines could both
 // pass; everything slower than that is refused. A lock left by a crashed daemon on this machine is
 // recognised (its pid is gone) and taken over; one from another machine needs `--force-unlock`.
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Backend } from "./store/backend.ts";
@@ -24,12 +25,13 @@ export interface LockRecord {
   since: number; // ms since the epoch
 }
 
+/** Whether a process of this machine still runs: a zombie (killed, not yet reaped) does not count. */
 function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }
 
