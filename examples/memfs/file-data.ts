@@ -3,6 +3,15 @@
 /** 64 KiB: big enough that a sequential copy touches few chunks, small enough that a stray write is cheap. */
 export const CHUNK_SIZE = 64 * 1024;
 
+/** Largest read served from the shared scratch buffer (the FUSE max_read); bigger ones (copy_file_range) allocate. */
+const SCRATCH_MAX = 1024 * 1024;
+let scratch = new Uint8Array(0);
+function scratchFor(n: number): Uint8Array {
+  if (n > SCRATCH_MAX) return new Uint8Array(n);
+  if (scratch.byteLength < n) scratch = new Uint8Array(SCRATCH_MAX);
+  return scratch.subarray(0, n);
+}
+
 export class FileData {
   /** Chunk index -> CHUNK_SIZE bytes. A missing chunk reads as zeros. */
   private readonly chunks = new Map<number, Uint8Array>();
@@ -23,17 +32,29 @@ export class FileData {
     return blocks;
   }
 
+  /**
+   * The bytes at [offset, offset + length) clipped to EOF, valid only until the next read or write: a view of the
+   * chunk when the range lies inside one, else a shared scratch buffer. The FUSE server writes a synchronous
+   * read's reply before it serves anything else, and a fresh 1 MiB buffer per READ (zero-filled, then garbage)
+   * halved cold sequential reads (~0.9 vs ~1.9 GB/s measured).
+   */
   read(offset: number, length: number): Uint8Array {
     const end = Math.min(this.size, offset + length);
     if (end <= offset) return new Uint8Array(0);
-    const out = new Uint8Array(end - offset);
+    const first = Math.floor(offset / CHUNK_SIZE);
+    const start = offset - first * CHUNK_SIZE;
+    if (start + (end - offset) <= CHUNK_SIZE) {
+      const chunk = this.chunks.get(first);
+      return chunk ? chunk.subarray(start, start + (end - offset)) : new Uint8Array(end - offset);
+    }
+    const out = scratchFor(end - offset);
     for (let pos = offset; pos < end; ) {
       const index = Math.floor(pos / CHUNK_SIZE);
       const within = pos - index * CHUNK_SIZE;
       const n = Math.min(CHUNK_SIZE - within, end - pos);
       const chunk = this.chunks.get(index);
-      // A hole stays zero: `out` was zero-filled at allocation.
       if (chunk) out.set(chunk.subarray(within, within + n), pos - offset);
+      else out.fill(0, pos - offset, pos - offset + n); // a hole
       pos += n;
     }
     return out;

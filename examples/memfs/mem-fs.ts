@@ -253,7 +253,8 @@ export class MemFs implements RawFileSystem {
     nodeOut: number, fhOut: number, offOut: number,
     len: number,
   ): number {
-    const data = this.read(ctx, nodeIn, fhIn, offIn, len);
+    // A copy: read() may return a view of the source chunk, which the write could overwrite midway.
+    const data = this.read(ctx, nodeIn, fhIn, offIn, len).slice();
     return data.length === 0 ? 0 : this.write(ctx, nodeOut, fhOut, offOut, data, 0);
   }
 
