@@ -21,7 +21,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # fuse3: fusermount3 and the kernel's FUSE device; python3 drives parts of the tests; nodejs runs the
 # test S3 server (s3rver needs Node, not Bun).
-pkgs=(fuse3 python3 ca-certificates)
+# fio is for the test suite (it verifies data written through a mount).
+pkgs=(fuse3 python3 ca-certificates fio)
 # A machine may bring its own Node: then Debian's is not needed.
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 need=()

@@ -17,6 +17,10 @@ chmod 600 "$authfile"
 if [ -z "$(ls -A "$store")" ]; then
   coffer mkfs --authfile "$authfile" "$url"
 fi
+if grep -qs " $mountpoint fuse.coffer " /proc/mounts && ! stat "$mountpoint" >/dev/null 2>&1; then
+  # A mount whose daemon died (machine shutdown, kill -9): clear it; its cache is recovered at the next mount.
+  coffer umount "$mountpoint" || true
+fi
 if grep -qs " $mountpoint fuse.coffer " /proc/mounts; then
   echo "The demo is already mounted at $mountpoint."
 else
