@@ -114,7 +114,7 @@ async function serveInForeground(
   const stop = (why: string) => {
     log(`${why}: unmounting and storing everything`);
     mounted.shutdown({ lazy: true }).then(
-      () => process.exit(0),
+      () => mounted.controlDrained().then(() => process.exit(0)),
       (error) => {
         log(`shutdown failed: ${describeError(error).line}; dirty data stays in the cache and is uploaded at the next mount`);
         process.exit(1);

@@ -11,6 +11,7 @@ export interface ControlHandlers {
 
 export class ControlServer {
   private server: Server | null = null;
+  private readonly open = new Set<Socket>();
 
   constructor(
     private readonly path: string,
@@ -39,7 +40,15 @@ export class ControlServer {
     rmSync(this.path, { force: true });
   }
 
+  /** Resolves once every connection has closed (its reply delivered), or after `timeoutMs`. */
+  async drained(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.open.size > 0 && Date.now() < deadline) await Bun.sleep(10);
+  }
+
   private serve(socket: Socket): void {
+    this.open.add(socket);
+    socket.on("close", () => this.open.delete(socket));
     let buffered = "";
     socket.setEncoding("utf8");
     socket.on("error", () => socket.destroy());

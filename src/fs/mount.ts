@@ -84,6 +84,11 @@ export class MountedFilesystem {
     return { url: this.url, mountpoint: this.mountpoint, ...this.fs.stats() };
   }
 
+  /** Lets the reply to a `coffer umount` reach its caller before the process exits. */
+  controlDrained(): Promise<void> {
+    return this.control.drained(2000);
+  }
+
   flush(progress?: (p: FlushProgress) => void): Promise<void> {
     return this.fs.flushAll(progress);
   }

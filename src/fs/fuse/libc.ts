@@ -1,4 +1,4 @@
-// The few libc calls Bun has no API for (mount, umount2, socketpair, recvmsg), through bun:ffi, loaded on first use.
+// The few libc calls Bun has no API for (mount, umount2, socketpair, recvmsg, ioctl), through bun:ffi, loaded on first use.
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 
 const defs = {
@@ -7,6 +7,7 @@ const defs = {
   socketpair: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
+  ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   geteuid: { args: [], returns: FFIType.u32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const;
@@ -59,6 +60,15 @@ export function socketpair(): [number, number] {
   const fds = new Int32Array(2);
   if (libc().socketpair(AF_UNIX, SOCK_STREAM, 0, ptr(fds)) !== 0) throw new SysError("socketpair", errno());
   return [fds[0]!, fds[1]!];
+}
+
+/** FUSE_DEV_IOC_CLONE = _IOR(229, 0, uint32_t): binds a fresh /dev/fuse fd to the session of `sessionFd`. */
+const FUSE_DEV_IOC_CLONE = 0x8004e500;
+
+/** A new /dev/fuse fd serving the same session as `sessionFd` (its own file description and processing queue). */
+export function cloneFuseFd(sessionFd: number, devFd: number): void {
+  const arg = new Uint32Array([sessionFd]);
+  if (libc().ioctl(devFd, FUSE_DEV_IOC_CLONE, ptr(arg)) !== 0) throw new SysError("ioctl(FUSE_DEV_IOC_CLONE)", errno());
 }
 
 export function closeFd(fd: number): void {

@@ -1,12 +1,12 @@
 // A mounted session: the device fd, the reader Workers, the main-thread server, notifications and unmount.
-import { closeSync, writeSync, writevSync } from "node:fs";
+import { closeSync, openSync, writeSync, writevSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { setU64, utf8 } from "./codec.ts";
 import { mountAsRoot, mountWithFusermount, setReadAhead, unmountPath, validateMountpoint } from "./device.ts";
 import { MAX_MAX_WRITE } from "./init.ts";
 import { FUSE_BUFFER_HEADER_SIZE, fuse_notify_inval_entry_out, fuse_notify_inval_inode_out, fuse_out_header, NotifyCode } from "./kernel.ts";
-import { geteuid } from "./libc.ts";
+import { cloneFuseFd, geteuid } from "./libc.ts";
 import type { RawFileSystem } from "./raw-fs.ts";
 import { FORWARD_SLOT, NoteRing, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
 import { Server } from "./server.ts";
@@ -32,6 +32,8 @@ export interface MountOptions {
   slotsPerReader?: number;
   /** Kernel readahead for this mount in KiB, set after INIT when root (default maxWrite / 1024; 0 keeps the kernel's 128). */
   readAheadKb?: number;
+  /** Give each reader Worker after the first its own clone of the device fd (FUSE_DEV_IOC_CLONE). */
+  cloneFds?: boolean;
   /** Mount through fusermount3 even as root (default: only when not root). */
   useFusermount?: boolean;
 }
@@ -72,12 +74,28 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
   const viaFusermount = opts.useFusermount || geteuid() !== 0;
   const fd = viaFusermount ? await mountWithFusermount(mountpoint, opts) : mountAsRoot(mountpoint, opts);
 
+  // Reader i reads from fds[i]: the session fd, or (cloneFds) a clone of it. A reply must go to the fd its
+  // request was read from (the kernel keeps in-flight requests per fd), hence one main-thread Server per reader.
+  const fds = [fd];
+  if (opts.cloneFds) {
+    for (let i = 1; i < readers; i++) {
+      const c = openSync("/dev/fuse", "r+");
+      try {
+        cloneFuseFd(fd, c);
+        fds.push(c);
+      } catch (e) {
+        closeSync(c);
+        log(`cannot clone the device fd, readers share it: ${(e as Error).message}`);
+        break;
+      }
+    }
+  }
   let fdClosed = false;
-  const write = (buf: Uint8Array, len: number, tail: Uint8Array | null) => {
+  const writer = (out: number) => (buf: Uint8Array, len: number, tail: Uint8Array | null) => {
     // After the session ended the fd number may belong to another file: late replies are dropped.
     if (fdClosed) throw Object.assign(new Error("FUSE session closed"), { code: "ENODEV" });
-    if (tail && tail.byteLength) writevSync(fd, [buf.subarray(0, len), tail]);
-    else writeSync(fd, buf, 0, len);
+    if (tail && tail.byteLength) writevSync(out, [buf.subarray(0, len), tail]);
+    else writeSync(out, buf, 0, len);
   };
 
   let resolveReady!: () => void, rejectReady!: (e: Error) => void, resolveClosed!: () => void;
@@ -88,8 +106,8 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
   let destroyed = false;
   let ended = false;
 
-  const server = new Server(fs, {
-    write,
+  const serverFor = (out: number) => new Server(fs, {
+    write: writer(out),
     trace,
     log,
     replySize: 64 * 1024,
@@ -101,6 +119,8 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
       resolveReady();
     },
   });
+  const servers = new Map<number, Server>();
+  for (const f of fds) servers.set(f, serverFor(f));
 
   const callDestroy = async () => {
     if (destroyed || !initialized) return;
@@ -151,9 +171,11 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
     drainNotes();
     await callDestroy();
     fdClosed = true;
-    try {
-      closeSync(fd);
-    } catch {}
+    for (const f of fds) {
+      try {
+        closeSync(f);
+      } catch {}
+    }
     // Every reader died of an error (not the ENODEV of an unmount): the mount would be left dead (ENOTCONN).
     if (failed) {
       try {
@@ -178,10 +200,11 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
     const ringBufs = NoteRing.create();
     rings.push(new NoteRing(ringBufs.noteIndex, ringBufs.noteIds));
     const data: ReaderInit = {
-      fd, index: i, slots, state: stateBuf, replySize: 64 * 1024, trace: !!trace, workerModule: opts.workerModule,
+      fd: fds[i] ?? fd, index: i, slots, state: stateBuf, replySize: 64 * 1024, trace: !!trace, workerModule: opts.workerModule,
       userData: opts.workerData, ...ringBufs,
     };
     const w = new Worker(new URL("./reader-worker.ts", import.meta.url), { workerData: data });
+    const server = servers.get(fds[i] ?? fd)!;
     let done = false;
     const finish = () => {
       if (done) return;
