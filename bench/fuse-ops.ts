@@ -227,7 +227,7 @@ async function main() {
     `## FUSE layer (issue 2)\n\n` +
     `${date}, \`bun bench/fuse-ops.ts --runs ${RUNS} --secs ${SECS} --mb ${MB}\`, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ` +
     `Bun ${Bun.version}, Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}; load average before ${loadBefore}, after ${loadAfter}.\n` +
-    `Medians of ${RUNS} runs, servers interleaved in random order; one python3 client process; nullfs answers in its reader Workers (default count: one per two CPUs), ` +
+    `Medians of ${RUNS} runs, servers interleaved in random order; one python3 client process; nullfs answers in its reader Workers (default count: CPUs + 1, each on its own cloned fd), ` +
     `"main thread only" hands every request to the main thread (memfs's path); bindfs serves a tmpfs directory; ` +
     `fuse-native 2.2.6 (libfuse 2) serves an empty directory under Node ${spawnSync("node", ["--version"], { encoding: "utf8" }).stdout.trim()}.\n\n` +
     table + "\n" + ratios.map((r) => `- ${r}`).join("\n") + "\n";
@@ -244,6 +244,13 @@ of 2-4 thread wake-ups whichever server answers it. Layer ceilings measured by h
 main-thread filesystem returning a constant buffer read 2.0-2.5 GB/s cold with the kernel's 128 KiB readahead
 and up to 4.3 GB/s at 1 MiB (hence MountOptions.readAheadKb, default 1 MiB as root); memfs vs fuse-native,
 alternated 6 times with 2 s stat loops at load ~2: 38-41k vs 32-35k lookups/s (about 1.15x).
+The figures are bimodal (runs of the same server sit near either ~20k or ~60k lookups/s for a while, likely the
+VM's halt-polling and CPU placement): several readers each on a cloned fd win in the slow mode (1 reader: 20k,
+3: 30k/s, fuse-native 17k), which is why nullfs now defaults to CPUs + 1 readers. The main-thread path does not
+gain from more readers, and in the slow mode (idle machine) it trails: a 9-run A/B at load ~2 gave nullfs 28.6k,
+memfs 16.6k, fuse-native 18.9k/s (0.88x), while runs under load (the tables since 22:56Z) give memfs 1.2-1.3x.
+Since 2026-11-26T23:00Z memfs answers a READ with a view of its 1 MiB extent instead of a fresh zero-filled
+1 MiB buffer (cold reads ~2x).
 `;
 
 /**

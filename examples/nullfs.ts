@@ -1,6 +1,6 @@
 // nullfs: the smallest filesystem on the Worker fast path — an empty read-only root answered inside reader Workers.
 //
-// Usage: bun examples/nullfs.ts MOUNTPOINT [--debug] [--readers N] [--clone-fds] [--main-only]
+// Usage: bun examples/nullfs.ts MOUNTPOINT [--debug] [--readers N] [--shared-fd] [--main-only]
 // Prints "ready MOUNTPOINT" once mounted; unmounts and exits 0 on SIGINT/SIGTERM. LOOKUP, GETATTR, OPENDIR,
 // READDIR, STATFS are answered by the handlers below in each reader Worker (this same file is the
 // workerModule); the main thread only sees INIT and whatever the handlers FORWARD. --main-only serves
@@ -56,14 +56,14 @@ export default function nullHandlers(): WorkerHandlers & RawFileSystem {
 async function main(argv: string[]): Promise<void> {
   const mountpoint = argv.find((a) => !a.startsWith("--"));
   if (!mountpoint) {
-    console.error("usage: bun examples/nullfs.ts MOUNTPOINT [--debug] [--readers N] [--clone-fds] [--main-only]");
+    console.error("usage: bun examples/nullfs.ts MOUNTPOINT [--debug] [--readers N] [--shared-fd] [--main-only]");
     process.exit(2);
   }
   const ri = argv.indexOf("--readers");
   const mainOnly = argv.includes("--main-only");
   const session = await mountFuse(nullHandlers(), {
     mountpoint, fsname: "nullfs", subtype: "nullfs", debug: argv.includes("--debug"),
-    readers: ri >= 0 ? Number(argv[ri + 1]) : undefined, cloneFds: argv.includes("--clone-fds"),
+    readers: ri >= 0 ? Number(argv[ri + 1]) : undefined, cloneFds: !argv.includes("--shared-fd"),
     workerModule: mainOnly ? undefined : fileURLToPath(import.meta.url),
   });
   await session.ready;

@@ -60,6 +60,49 @@ describe("file data", () => {
     await fs.close();
   });
 
+  test("blocks move from memory to cache files as they grow: random writes, truncates, fsyncs match a model", async () => {
+    // 512 KiB blocks: a block starts in memory (content up to 128 KiB) and is spilled to a file when it
+    // grows past that or is fsynced; truncates and reads must not see the difference
+    const w = await newWorld(512 * 1024);
+    const fs = await w.open(undefined, { cacheSizeBytes: 1024 * 1024 });
+    const f = await fs.create(ctx(), ROOT, "f", 0o644, 2, 0);
+    const ino = f.entry.nodeid;
+    const m = new Model();
+    let seed = 11;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let step = 0; step < 300; step++) {
+      const op = rnd(12);
+      if (op < 6) {
+        const off = rnd(3) === 0 ? rnd(1_600_000) : rnd(200_000);
+        const d = randomData(1 + rnd(rnd(4) === 0 ? 200_000 : 6000), step + 1);
+        expect(await fs.write(ctx(), ino, f.open.fh, off, d, 0)).toBe(d.length);
+        m.write(off, d);
+      } else if (op < 8) {
+        const size = rnd(3) === 0 ? rnd(1_700_000) : rnd(140_000);
+        await fs.setattr(ctx(), ino, setattrIn({ valid: 8, size }));
+        m.truncate(size);
+      } else if (op === 8) {
+        await fs.fsync(ctx(), ino, f.open.fh, false);
+      } else if (op === 9) {
+        await fs.flushAll();
+      } else {
+        const off = rnd(1_700_000);
+        const len = rnd(300_000);
+        const got = await fs.read(ctx(), ino, f.open.fh, off, len);
+        expect(got).toEqual(m.data.slice(off, off + len));
+      }
+      expect((await fs.getattr(ctx(), ino, undefined)).attr.size).toBe(m.data.length);
+    }
+    expect(await readAll(fs, ino, 100_000)).toEqual(m.data);
+    await fs.close();
+    const fresh = await w.open();
+    expect(await readAll(fresh, await resolve(fresh, "f"), 100_000)).toEqual(m.data);
+    await fresh.close();
+  });
+
   test("sequential random ops against a model while uploads, flushes, evictions and downloads run in the background", async () => {
     // store latency with jitter, so downloads and uploads complete in between and out of order
     let faulty: FaultyBackend | null = null;

@@ -31,6 +31,29 @@ describe("durability", () => {
     await fs3.close();
   });
 
+  test("small blocks held in memory: an fsynced small file survives a crash, an unsynced one loses only its data", async () => {
+    const w = await newWorld(4 * 1024 * 1024);
+    const cacheDir = tempDir();
+    const fs = await w.open(cacheDir);
+    const a = randomData(3000, 5);
+    const fa = await fs.create(ctx(), ROOT, "a", 0o644, 2, 0);
+    await fs.write(ctx(), fa.entry.nodeid, fa.open.fh, 0, a, 0);
+    await fs.fsync(ctx(), fa.entry.nodeid, fa.open.fh, false);
+    const fb = await fs.create(ctx(), ROOT, "b", 0o644, 2, 0);
+    await fs.write(ctx(), fb.entry.nodeid, fb.open.fh, 0, randomData(2000, 6), 0);
+    expect(await storedBytes(w.backend)).toBe(0);
+    await fs.abandonForTests(); // "crash": b's data was never fsynced (it was only in memory)
+    const fs2 = await w.open(cacheDir);
+    expect(w.logs.some((l) => l.includes("unclean shutdown"))).toBe(true);
+    expect(w.logs.some((l) => l.includes("has no cache file"))).toBe(true);
+    expect(await readAll(fs2, await resolve(fs2, "a"))).toEqual(a);
+    expect(await readAll(fs2, await resolve(fs2, "b"))).toEqual(new Uint8Array(2000)); // size kept, data lost
+    await fs2.close();
+    const fs3 = await w.open();
+    expect(await readAll(fs3, await resolve(fs3, "a"))).toEqual(a);
+    await fs3.close();
+  });
+
   test("kill -9 after fsync: the fsynced file survives, is uploaded at the next open, nothing is corrupt", async () => {
     const storeDir = tempDir("coffer-store-");
     const cacheDir = tempDir("coffer-cache-");

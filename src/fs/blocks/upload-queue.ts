@@ -8,7 +8,7 @@
 import type { Backend } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { objectKey } from "../meta/blockmap.ts";
-import type { BlockCache } from "./cache.ts";
+import { type BlockCache, monoNow } from "./cache.ts";
 import type { ObjectCodec } from "./object-codec.ts";
 
 export interface UploadQueueOptions {
@@ -64,13 +64,22 @@ export class UploadQueue {
 
   /** Starts uploads of due blocks (all dirty blocks when `all`), up to the concurrency limit. */
   pump(all: boolean): void {
-    const now = Date.now();
-    for (const b of this.o.cache.dirtyBlocks()) {
-      if (this.inFlight.size >= this.concurrency) return;
-      if (this.inFlight.has(b.key)) continue;
-      if (!all && now - b.since < this.delayMs) continue;
-      const failed = this.failedAt.get(b.key);
-      if (!all && failed !== undefined && now - failed < 2000) continue;
+    const now = monoNow();
+    const wall = Date.now();
+    // walked in place (no copy, no sort), oldest dirty first, stopping at the first block not yet due:
+    // this runs after every upload completes, and with thousands of small dirty blocks a sorted copy
+    // (or a full walk) per completion was quadratic.
+    const started: { key: string; inode: number; blkno: number }[] = [];
+    for (const [key, d] of this.o.cache.dirtyEntries()) {
+      if (this.inFlight.size + started.length >= this.concurrency) break;
+      if (this.inFlight.has(key)) continue;
+      if (!all && now - d.since < this.delayMs) break;
+      const failed = this.failedAt.get(key);
+      if (!all && failed !== undefined && wall - failed < 2000) continue;
+      started.push({ key, inode: d.inode, blkno: d.blkno });
+    }
+    // started after the walk: an upload's synchronous part may mark blocks clean (deleting from the map)
+    for (const b of started) {
       const p = this.uploadOne(b.key, b.inode, b.blkno)
         .then(() => {
           this.failedAt.delete(b.key);

@@ -11,7 +11,9 @@
 // otherwise) and unmount; reader-worker.ts is the device loop; session.ts ties them into mountFuse().
 //
 // Threading model: reader Workers (count: defaultReaders in session.ts) block in readSync on the /dev/fuse fd
-// (reading with async fs.read would starve Bun's threadpool), each into a slot of SharedArrayBuffer memory.
+// (reading with async fs.read would starve Bun's threadpool), each into a slot of SharedArrayBuffer memory;
+// each reader after the first reads its own clone of the fd (FUSE_DEV_IOC_CLONE), and every reply to a
+// request goes to the fd it was read from (the kernel tracks in-flight requests per fd).
 // A request whose opcode is Worker-eligible (LOOKUP, GETATTR, READDIR(PLUS), READ, READLINK, STATFS, ACCESS,
 // GETXATTR, LISTXATTR, OPENDIR, RELEASEDIR) and for which MountOptions.workerModule provides a synchronous
 // handler is answered right there (writeSync/writev on the fd): the fast path, about twice the rate of the

@@ -19,7 +19,7 @@ export interface MountOptions {
   defaultPermissions?: boolean;
   /** true: trace lines to stderr; a function: trace lines to it. One line per request and per reply. */
   debug?: boolean | ((line: string) => void);
-  /** Reader Workers (default: 1 without workerModule, else one per two CPUs, 1..4; see defaultReaders). */
+  /** Reader Workers (default: 1 without workerModule, else CPUs + 1, 2..4; see defaultReaders). */
   readers?: number;
   writebackCache?: boolean;
   /** Largest WRITE the kernel sends (default and maximum 1 MiB). */
@@ -32,7 +32,10 @@ export interface MountOptions {
   slotsPerReader?: number;
   /** Kernel readahead for this mount in KiB, set after INIT when root (default maxWrite / 1024; 0 keeps the kernel's 128). */
   readAheadKb?: number;
-  /** Give each reader Worker after the first its own clone of the device fd (FUSE_DEV_IOC_CLONE). */
+  /**
+   * Give each reader Worker after the first its own clone of the device fd (FUSE_DEV_IOC_CLONE; default true).
+   * Measured with 2 readers answering in-Worker: ~41k vs ~34k negative lookups/s sharing one fd.
+   */
   cloneFds?: boolean;
   /** Mount through fusermount3 even as root (default: only when not root). */
   useFusermount?: boolean;
@@ -53,14 +56,14 @@ export interface FuseSession {
 }
 
 /**
- * Measured on the 2-CPU machines this runs on (bench/RESULTS.md): a reader that only forwards to the main
- * thread is never the bottleneck, and extra readers made the main-thread path slower (each request woke a
- * different, colder thread: ~35k vs ~20-28k lookups/s); with Worker handlers, 1 reader answered a serial
- * client fastest and 2 clients equally fast as 2-3 readers. So: 1 reader without a workerModule, else one per
- * two CPUs, 1..4.
+ * Measured on the 2-CPU machines this runs on (python stat loop on missing names, servers interleaved, medians
+ * of 11): a reader that only forwards to the main thread is never the bottleneck, and a second one did not help
+ * (17.1k vs 17.4k/s), so 1 without a workerModule. With Worker handlers and cloned fds, 3 readers did best
+ * (35.9k/s; 2: 32.9k, 4: 33.3k; and 1: 20.3k vs 2: 28.8k, 3: 29.5k in another run): a reader mostly sleeps in
+ * read(2), and with several one is more often already awake or near the client's CPU. So CPUs + 1, 2..4.
  */
 export function defaultReaders(hasWorkerHandlers: boolean): number {
-  return hasWorkerHandlers ? Math.min(4, Math.max(1, Math.floor(availableParallelism() / 2))) : 1;
+  return hasWorkerHandlers ? Math.min(4, Math.max(2, availableParallelism() + 1)) : 1;
 }
 
 export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<FuseSession> {
@@ -77,7 +80,7 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
   // Reader i reads from fds[i]: the session fd, or (cloneFds) a clone of it. A reply must go to the fd its
   // request was read from (the kernel keeps in-flight requests per fd), hence one main-thread Server per reader.
   const fds = [fd];
-  if (opts.cloneFds) {
+  if (opts.cloneFds ?? true) {
     for (let i = 1; i < readers; i++) {
       const c = openSync("/dev/fuse", "r+");
       try {

@@ -87,9 +87,17 @@ export class MetaDb {
     return this.db.prepare(sql).safeIntegers(true);
   }
 
+  /** Called when a transaction rolls back (in-memory caches of rows drop what they may hold wrongly). */
+  readonly onRollback: (() => void)[] = [];
+
   /** Runs fn in one SQLite transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws. */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      for (const f of this.onRollback) f();
+      throw e;
+    }
   }
 
   /** Rows changed by this connection since it was opened (grows monotonically). */

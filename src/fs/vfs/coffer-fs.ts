@@ -189,6 +189,7 @@ export class CofferFs implements RawFileSystem {
     await this.p.metaSync.stop();
     await this.p.removal.stop();
     this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
+    this.c.cache.closeFiles();
     this.c.db.close();
     writeLocalState(this.p.cacheDir, { uploadedSeq: this.p.metaSync.uploadedSeq, pendingSeq: null, clean: true });
   }
@@ -202,6 +203,7 @@ export class CofferFs implements RawFileSystem {
     await this.p.uploads.stop();
     await this.p.metaSync.stop();
     await this.p.removal.stop();
+    this.c.cache.closeFiles();
   }
 
   stats(): CofferStats {

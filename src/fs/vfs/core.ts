@@ -87,6 +87,7 @@ export class VfsCore {
   /** 512-byte units actually held: stored or cached blocks (sparse files report only what they hold). */
   private allocated(i: Inode): number {
     if (!isReg(i)) return (i.mode & S_IFMT) === S_IFLNK ? Math.ceil(i.size / 512) : 0;
+    if (i.size === 0) return 0; // nothing to count (a fresh create replies with this)
     let n = this.map.count(i.id);
     for (const b of this.cache.cachedFrom(i.id, 0)) if (this.map.get(i.id, b) === null) n++;
     return Math.ceil(Math.min(i.size, n * this.blockSize) / 512);
@@ -162,8 +163,9 @@ export class VfsCore {
     this.tx(() => {
       this.map.removeFrom(id, 0, this.snapshotSeq());
       this.inodes.delete(id);
+      // dropping dirty blocks deletes their markers: in the same commit
+      for (const b of this.cache.cachedFrom(id, 0)) this.cache.drop(id, b);
     });
-    for (const b of this.cache.cachedFrom(id, 0)) this.cache.drop(id, b);
   }
 
   /** Decrements the link count of `i` after one of its names went away (directories: to 0). */
@@ -188,15 +190,18 @@ export class VfsCore {
         await this.cache.ensure(id, lastBlk);
         continue; // re-read the inode: anything may have happened meanwhile
       }
-      if (size < i.size) {
-        if (within > 0) this.cache.truncate(id, lastBlk, within);
-        const firstGone = within > 0 ? lastBlk + 1 : lastBlk;
-        this.tx(() => this.map.removeFrom(id, firstGone, this.snapshotSeq()));
-        for (const b of this.cache.cachedFrom(id, firstGone)) this.cache.drop(id, b);
-      }
-      i.size = size;
-      i.mtimeNs = i.ctimeNs = nowNs();
-      this.inodes.update(i);
+      // one commit: the cut block's dirty marker, block rows and markers of dropped blocks, the inode
+      this.tx(() => {
+        if (size < i.size) {
+          if (within > 0) this.cache.truncate(id, lastBlk, within);
+          const firstGone = within > 0 ? lastBlk + 1 : lastBlk;
+          this.map.removeFrom(id, firstGone, this.snapshotSeq());
+          for (const b of this.cache.cachedFrom(id, firstGone)) this.cache.drop(id, b);
+        }
+        i.size = size;
+        i.mtimeNs = i.ctimeNs = nowNs();
+        this.inodes.update(i);
+      });
       return;
     }
   }

@@ -26,7 +26,7 @@ export function lookup(c: VfsCore, parent: number, name: string): EntryOut {
 }
 
 /** Creates an inode and its entry in `parent` (one transaction). Mode is masked by umask; SGID dirs pass on their group. */
-export function makeNode(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number, extra?: (id: number) => void): Inode {
+export function makeNode(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number, extra?: (id: number) => void, size = 0): Inode {
   const p = c.dir(parent);
   c.checkName(name);
   if (c.entries.lookup(parent, name)) throw new FuseError(EEXIST);
@@ -39,16 +39,17 @@ export function makeNode(c: VfsCore, ctx: RequestContext, parent: number, name: 
     if (type === S_IFDIR) perm |= S_ISGID;
   }
   return c.tx(() => {
-    const id = c.inodes.insert({
-      mode: type | perm, uid: ctx.uid, gid, nlink: type === S_IFDIR ? 2 : 1, size: 0,
+    const n = {
+      mode: type | perm, uid: ctx.uid, gid, nlink: type === S_IFDIR ? 2 : 1, size,
       rdev: type === S_IFCHR || type === S_IFBLK ? rdev : 0,
       atimeNs: now, mtimeNs: now, ctimeNs: now, crtimeNs: now,
-    });
+    };
+    const id = c.inodes.insert(n);
     extra?.(id);
     c.entries.insert(parent, name, id);
     if (type === S_IFDIR) p.nlink++;
     c.touchDir(p, now);
-    return c.get(id);
+    return { id, ...n }; // exactly the row just inserted: no need to read it back
   });
 }
 
@@ -67,9 +68,7 @@ export function symlink(c: VfsCore, ctx: RequestContext, parent: number, name: s
   if (bytes.length >= PATH_MAX) throw new FuseError(ENAMETOOLONG);
   const i = makeNode(c, ctx, parent, name, S_IFLNK | 0o777, 0, 0, (id) => {
     c.inodes.setSymlink(id, bytes);
-  });
-  i.size = bytes.length;
-  c.inodes.update(i);
+  }, bytes.length); // the size goes in with the row: one commit
   return c.entry(i);
 }
 

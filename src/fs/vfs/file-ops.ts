@@ -2,6 +2,7 @@
 import type { OpenOut, RequestContext } from "../fuse/raw-fs.ts";
 import { EBADF, EFBIG, EINVAL, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
 import { MAX_FILE_SIZE } from "./attr-ops.ts";
+import { blockKey } from "../blocks/cache.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
 import { makeNode } from "./entry-ops.ts";
 
@@ -55,15 +56,32 @@ export async function write(c: VfsCore, nodeid: number, offset: number, data: Ui
     const n = Math.min(bs - within, offset + len - pos);
     // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
     if (within !== 0 || n !== bs) while (!c.cache.ready(nodeid, blk)) await c.cache.ensure(nodeid, blk);
-    if (!c.inodes.get(nodeid)) throw new FuseError(EBADF); // purged while we waited: write nothing for it
-    c.cache.write(nodeid, blk, within, buf.subarray(pos - offset, pos - offset + n));
+    const i = c.inodes.get(nodeid);
+    if (!i) throw new FuseError(EBADF); // purged while we waited: write nothing for it
+    const chunk = buf.subarray(pos - offset, pos - offset + n);
     pos += n;
+    if (pos < offset + len) {
+      c.cache.write(nodeid, blk, within, chunk);
+      continue;
+    }
+    // the last block and the inode update run with no await between them: one commit for the dirty
+    // marker (if the block just went dirty) and the new size/mtime instead of two (a block already
+    // dirty writes no marker: the lone UPDATE autocommits, no BEGIN/COMMIT around it)
+    const last = () => {
+      c.cache.write(nodeid, blk, within, chunk);
+      if (offset + len > i.size) i.size = offset + len;
+      i.mtimeNs = i.ctimeNs = nowNs();
+      c.inodes.update(i);
+    };
+    if (c.cache.isDirty(blockKey(nodeid, blk))) last();
+    else c.tx(last);
   }
-  const i = c.inodes.get(nodeid);
-  if (!i) throw new FuseError(EBADF);
-  if (offset + len > i.size) i.size = offset + len;
-  i.mtimeNs = i.ctimeNs = nowNs();
-  c.inodes.update(i);
+  if (len === 0) {
+    const i = c.inodes.get(nodeid);
+    if (!i) throw new FuseError(EBADF);
+    i.mtimeNs = i.ctimeNs = nowNs();
+    c.inodes.update(i);
+  }
   c.cache.evict();
   return len;
 }

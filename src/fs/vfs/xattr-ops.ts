@@ -21,10 +21,13 @@ export function setxattr(c: VfsCore, nodeid: number, name: string, value: Uint8A
   });
 }
 
+/** One error object for the common miss (the kernel asks for security.capability before every write): no stack capture per call. */
+const NO_XATTR = new FuseError(ENODATA);
+
 export function getxattr(c: VfsCore, nodeid: number, name: string): Uint8Array {
   c.get(nodeid);
   const v = c.inodes.getXattr(nodeid, name);
-  if (v === null) throw new FuseError(ENODATA);
+  if (v === null) throw NO_XATTR;
   return v;
 }
 

@@ -43,6 +43,30 @@ describe("schema", () => {
     m.close();
   });
 
+  test("the inode row cache is exact: copies out, write-through, emptied by a rollback, deleted rows stay gone", () => {
+    const m = MetaDb.memory();
+    const t = new InodeTable(m);
+    const base = { mode: 0o100644, uid: 1, gid: 2, nlink: 1, size: 5, rdev: 0, atimeNs: 1n, mtimeNs: 2n, ctimeNs: 3n, crtimeNs: 4n };
+    const id = t.insert(base);
+    const a = t.get(id)!;
+    a.size = 99; // a caller's copy: not the cache
+    expect(t.get(id)!.size).toBe(5);
+    t.update(a);
+    expect(t.get(id)!.size).toBe(99);
+    expect(() => m.tx(() => {
+      t.update({ ...a, size: 1234 });
+      expect(t.get(id)!.size).toBe(1234);
+      throw new Error("abort");
+    })).toThrow("abort");
+    expect(t.get(id)!.size).toBe(99); // rolled back in SQLite and in the cache
+    const raw = () => (m.q("SELECT size FROM inodes WHERE id = ?").get(id) as { size: number } | null)?.size;
+    expect(raw()).toBe(99);
+    t.delete(id);
+    t.update(a); // an update of a deleted inode changes nothing and must not resurrect it
+    expect(t.get(id)).toBeNull();
+    m.close();
+  });
+
   test("readdir pages by entry id", () => {
     const m = MetaDb.memory();
     const e = new EntryTable(m);
