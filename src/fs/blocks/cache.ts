@@ -129,8 +129,11 @@ export class BlockCache {
     set.add(c.blkno);
   }
 
-  /** An open O_RDWR descriptor of a block's cache file (created if missing, never truncated on open). */
-  private fd(key: string): number {
+  /**
+   * An open O_RDWR descriptor of a block's cache file, never truncated on open. Created if missing only
+   * when `create` (writes); a read of a file that should exist must fail loudly, not read zeros.
+   */
+  private fd(key: string, create = true): number {
     const fd = this.fds.get(key);
     if (fd !== undefined) {
       this.fds.delete(key);
@@ -138,7 +141,7 @@ export class BlockCache {
       return fd;
     }
     // O_CREAT without O_TRUNC: on ext4 an O_TRUNC open+close costs ~0.7 ms (auto_da_alloc), this ~0.05 ms
-    const nfd = openSync(this.path(key), constants.O_CREAT | constants.O_RDWR, 0o600);
+    const nfd = openSync(this.path(key), (create ? constants.O_CREAT : 0) | constants.O_RDWR, 0o600);
     this.fds.set(key, nfd);
     if (this.fds.size > MAX_OPEN_FDS) {
       for (const [k, old] of this.fds) {
@@ -241,12 +244,13 @@ export class BlockCache {
       dst.set(c.mem.subarray(off, Math.min(c.size, off + len)));
       return;
     }
-    const fd = this.fd(key);
+    const fd = this.fd(key, false);
     let done = 0;
     const want = Math.min(len, c.size - off);
     while (done < want) {
       const n = readSync(fd, dst, done, want - done, off + done);
-      if (n <= 0) break;
+      // A cache file shorter than recorded was changed behind our back: EIO beats returning zeros.
+      if (n <= 0) throw new Error(`cache file ${this.path(key)} is shorter than the ${c.size} bytes recorded`);
       done += n;
     }
   }
