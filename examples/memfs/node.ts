@@ -4,13 +4,8 @@ import type { Attr } from "../../src/fs/fuse/raw-fs.ts";
 import { Directory } from "./directory.ts";
 import { FileData } from "./file-data.ts";
 
-export const S_IFMT = 0o170000;
-export const S_IFREG = 0o100000;
-export const S_IFDIR = 0o040000;
-export const S_IFLNK = 0o120000;
-export const S_ISUID = 0o4000;
-export const S_ISGID = 0o2000;
-export const S_IXGRP = 0o0010;
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../../src/fs/fuse/mode.ts";
+export { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IXGRP } from "../../src/fs/fuse/mode.ts";
 
 /** A point in time as the kernel stores it: whole seconds plus nanoseconds, never a lossy float. */
 export interface Timespec {

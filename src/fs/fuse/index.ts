@@ -45,3 +45,4 @@ export * from "./errno.ts";
 export type * from "./raw-fs.ts";
 export { FATTR, FOPEN, FUSE_ROOT_ID, InitFlag, Opcode, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from "./kernel.ts";
 export { decodeName, encodeName } from "../names.ts";
+export * from "./mode.ts";

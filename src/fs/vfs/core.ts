@@ -8,16 +8,8 @@ import type { EntryTable } from "../meta/entries.ts";
 import type { Inode, InodeTable } from "../meta/inodes.ts";
 import type { BlockCache } from "../blocks/cache.ts";
 
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
-export const S_IFIFO = 0o010000;
-export const S_IFSOCK = 0o140000;
-export const S_IFCHR = 0o020000;
-export const S_IFBLK = 0o060000;
-export const S_ISUID = 0o4000;
-export const S_ISGID = 0o2000;
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../fuse/mode.ts";
+export { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID } from "../fuse/mode.ts";
 
 export const isDir = (i: Inode): boolean => (i.mode & S_IFMT) === S_IFDIR;
 export const isReg = (i: Inode): boolean => (i.mode & S_IFMT) === S_IFREG;
