@@ -23,8 +23,8 @@ export interface FaultOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** mulberry32: tiny, fast and good enough to make fault patterns reproducible. */
-function prng(seed: number): () => number {
+/** mulberry32: tiny, fast and good enough to make fault patterns (and test sequences) reproducible. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -50,7 +50,7 @@ export class FaultyBackend implements Backend {
   ) {
     this.description = inner.description;
     this.opts = opts;
-    this.random = opts.seed !== undefined ? prng(opts.seed) : Math.random;
+    this.random = opts.seed !== undefined ? mulberry32(opts.seed) : Math.random;
   }
 
   private now(): number {

@@ -25,21 +25,26 @@ export function create(c: VfsCore, ctx: RequestContext, parent: number, name: st
   return { entry: c.entry(i), open: { fh, openFlags: FOPEN_KEEP_CACHE } };
 }
 
+/** The pieces of [offset, offset + len) block by block: block number, offset in it, length, bytes before it. */
+function* blockSpans(offset: number, len: number, bs: number): Generator<{ blk: number; within: number; n: number; done: number }> {
+  for (let pos = offset; pos < offset + len; ) {
+    const blk = Math.floor(pos / bs);
+    const within = pos - blk * bs;
+    const n = Math.min(bs - within, offset + len - pos);
+    yield { blk, within, n, done: pos - offset };
+    pos += n;
+  }
+}
+
 export async function read(c: VfsCore, nodeid: number, offset: number, size: number): Promise<Uint8Array> {
   const i = c.get(nodeid);
   if (isDir(i)) throw new FuseError(EINVAL);
   if (offset >= i.size || size <= 0) return new Uint8Array(0);
   const len = Math.min(size, i.size - offset);
   const out = new Uint8Array(len);
-  const bs = c.blockSize;
-  let pos = offset;
-  while (pos < offset + len) {
-    const blk = Math.floor(pos / bs);
-    const within = pos - blk * bs;
-    const n = Math.min(bs - within, offset + len - pos);
+  for (const { blk, within, n, done } of blockSpans(offset, len, c.blockSize)) {
     while (!c.cache.ready(nodeid, blk)) await c.cache.ensure(nodeid, blk);
-    c.cache.read(nodeid, blk, within, n, out, pos - offset); // same synchronous run as the ready check
-    pos += n;
+    c.cache.read(nodeid, blk, within, n, out, done); // same synchronous run as the ready check
   }
   return out;
 }
@@ -49,18 +54,13 @@ export async function write(c: VfsCore, nodeid: number, offset: number, data: Ui
   if (offset + len > MAX_FILE_SIZE) throw new FuseError(EFBIG);
   const buf = data.slice(); // `data` is only valid during the call and we await below
   const bs = c.blockSize;
-  let pos = offset;
-  while (pos < offset + len) {
-    const blk = Math.floor(pos / bs);
-    const within = pos - blk * bs;
-    const n = Math.min(bs - within, offset + len - pos);
+  for (const { blk, within, n, done } of blockSpans(offset, len, bs)) {
     // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
     if (within !== 0 || n !== bs) while (!c.cache.ready(nodeid, blk)) await c.cache.ensure(nodeid, blk);
     const i = c.inodes.get(nodeid);
     if (!i) throw new FuseError(EBADF); // purged while we waited: write nothing for it
-    const chunk = buf.subarray(pos - offset, pos - offset + n);
-    pos += n;
-    if (pos < offset + len) {
+    const chunk = buf.subarray(done, done + n);
+    if (done + n < len) {
       c.cache.write(nodeid, blk, within, chunk);
       continue;
     }

@@ -2,17 +2,8 @@
 
 export type Rng = () => number;
 
-/** mulberry32: tiny, fast, and the same sequence for a seed on every run and machine. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the fault injector's PRNG): the same sequence for a seed on every run and machine. */
+export { mulberry32 } from "../../../src/fs/store/faulty.ts";
 
 /** The expected contents of one inode; hard links share one ModelFile. */
 export class ModelFile {
