@@ -4,7 +4,9 @@
 // unmounts and exits 0 on SIGINT or SIGTERM. Everything is lost at unmount: it is a fixture and an example.
 
 import { mountFuse } from "../src/fs/fuse/index.ts";
+import { fileURLToPath } from "node:url";
 import { MemFs } from "./memfs/mem-fs.ts";
+import { NameFilter } from "./memfs/name-filter.ts";
 
 function usage(message: string): never {
   console.error(`memfs: ${message}\nusage: bun run examples/memfs.ts MOUNTPOINT [--allow-other] [--debug] [--writeback-cache]`);
@@ -24,7 +26,9 @@ const stopRequested = new Promise<string>((resolve) => (onStop = resolve));
 process.on("SIGINT", () => onStop("SIGINT"));
 process.on("SIGTERM", () => onStop("SIGTERM"));
 
-const session = await mountFuse(new MemFs(), {
+// Reader Workers answer LOOKUPs of names that do not exist from this shared filter; the rest reaches MemFs.
+const names = new NameFilter();
+const session = await mountFuse(new MemFs({ names }), {
   mountpoint: positional[0]!,
   fsname: "memfs",
   subtype: "memfs",
@@ -34,6 +38,8 @@ const session = await mountFuse(new MemFs(), {
   debug: flags.has("--debug"),
   // The kernel then keeps written data in its page cache and sends larger, later WRITEs: a second code path to test.
   writebackCache: flags.has("--writeback-cache"),
+  workerModule: fileURLToPath(new URL("./memfs/worker.ts", import.meta.url)),
+  workerData: names.buffer,
 }).catch((e: Error) => {
   console.error(`memfs: cannot mount: ${e.message}`);
   process.exit(1);

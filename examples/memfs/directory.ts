@@ -4,6 +4,8 @@
 // order. READDIR resumes "after cookie c", so an entry added or removed during a listing can never make
 // the listing skip or repeat an entry that survives: surviving entries keep their cookies and order.
 
+import type { NameFilter } from "./name-filter.ts";
+
 /** Cookies 1 and 2 belong to "." and ".."; real entries start after them. */
 export const FIRST_ENTRY_COOKIE = 3;
 
@@ -17,6 +19,13 @@ export interface DirEntry {
 
 export class Directory {
   private readonly byName = new Map<string, DirEntry>();
+
+  /** `ino` is this directory's inode; `filter` (if given) mirrors every name for reader Workers. */
+  constructor(
+    private readonly ino = 0,
+    private readonly filter?: NameFilter,
+  ) {}
+
   /** Entries in increasing cookie order, removed ones included until compaction. */
   private order: DirEntry[] = [];
   private removedCount = 0;
@@ -35,6 +44,7 @@ export class Directory {
     const entry: DirEntry = { name, ino, cookie: this.nextCookie++, removed: false };
     this.byName.set(name, entry);
     this.order.push(entry);
+    this.filter?.add(this.ino, name); // before the reply that makes the name visible
     return entry;
   }
 
@@ -42,6 +52,7 @@ export class Directory {
     const entry = this.byName.get(name);
     if (!entry) return undefined;
     this.byName.delete(name);
+    this.filter?.remove(this.ino, name);
     entry.removed = true;
     this.removedCount++;
     // Compact lazily so a listing that removes as it goes (rm -r) stays linear overall.

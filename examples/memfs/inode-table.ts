@@ -4,6 +4,7 @@
 // (lookups: every EntryOut we hand the kernel, until FORGET gives it back) or an open handle. This is what
 // lets a file that was unlinked while open, or while the kernel still holds its dentry, keep working.
 
+import type { NameFilter } from "./name-filter.ts";
 import { ENAMETOOLONG, ENOENT, ENOTDIR, FuseError } from "../../src/fs/fuse/errno.ts";
 import type { EntryOut, RequestContext } from "../../src/fs/fuse/raw-fs.ts";
 import { MemNode, S_IFDIR, S_ISGID } from "./node.ts";
@@ -28,8 +29,10 @@ export class InodeTable {
     rootUid: number,
     rootGid: number,
     rootMode = 0o755,
+    /** Mirrors every directory entry for reader Workers (see name-filter.ts); absent in-process. */
+    private readonly names?: NameFilter,
   ) {
-    const root = new MemNode(ROOT_INO, S_IFDIR | rootMode, rootUid, rootGid);
+    const root = new MemNode(ROOT_INO, S_IFDIR | rootMode, rootUid, rootGid, 0, names);
     root.nlink = 2;
     root.parent = ROOT_INO;
     this.nodes.set(ROOT_INO, root);
@@ -64,7 +67,7 @@ export class InodeTable {
       gid = parent.gid;
       if ((mode & 0o170000) === S_IFDIR) mode |= S_ISGID;
     }
-    const node = new MemNode(this.nextIno++, mode, ctx.uid, gid, rdev);
+    const node = new MemNode(this.nextIno++, mode, ctx.uid, gid, rdev, this.names);
     this.nodes.set(node.ino, node);
     return node;
   }

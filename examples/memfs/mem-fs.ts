@@ -10,6 +10,7 @@ import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../../src/fs/fuse/raw-fs.ts";
 import { FATTR, FUSE_WRITE_KILL_SUIDGID } from "../../src/fs/fuse/kernel.ts";
+import type { NameFilter } from "./name-filter.ts";
 import { encodeName } from "../../src/fs/fuse/index.ts";
 import * as B from "./bits.ts";
 import { accessAllowed } from "./access.ts";
@@ -26,6 +27,8 @@ export interface MemFsOptions {
   /** Kernel cache lifetimes in seconds (default 1). */
   entryTimeout?: number;
   attrTimeout?: number;
+  /** Shared with reader Workers so they answer LOOKUPs of missing names themselves (examples/memfs/worker.ts). */
+  names?: NameFilter;
 }
 
 const SYMLINK_MAX = 4095;
@@ -46,6 +49,8 @@ export class MemFs implements RawFileSystem {
       { entry: opts.entryTimeout ?? 1, attr: opts.attrTimeout ?? 1 },
       opts.uid ?? process.getuid?.() ?? 0,
       opts.gid ?? process.getgid?.() ?? 0,
+      0o755,
+      opts.names,
     );
   }
 

@@ -3,6 +3,7 @@
 import type { Attr } from "../../src/fs/fuse/raw-fs.ts";
 import { Directory } from "./directory.ts";
 import { FileData } from "./file-data.ts";
+import type { NameFilter } from "./name-filter.ts";
 
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../../src/fs/fuse/mode.ts";
 export { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IXGRP } from "../../src/fs/fuse/mode.ts";
@@ -48,13 +49,14 @@ export class MemNode {
     public uid: number,
     public gid: number,
     public rdev = 0,
+    names?: NameFilter,
   ) {
     const t = now();
     this.atime = t;
     this.mtime = t;
     this.ctime = t;
     this.data = this.isFile ? new FileData() : undefined;
-    this.dir = this.isDir ? new Directory() : undefined;
+    this.dir = this.isDir ? new Directory(ino, names) : undefined;
   }
 
   get isDir(): boolean {
