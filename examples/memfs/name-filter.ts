@@ -9,14 +9,21 @@
 
 const SLOTS = 1 << 20; // 4 MiB; false positives grow with entries, never wrong answers
 
-/** 32-bit FNV-1a over the parent id and the name's UTF-16 units, with a seed per hash function. */
-function hash(seed: number, parent: number, name: string): number {
-  let h = seed;
+/** 32-bit FNV-1a over the parent id and the name's UTF-16 units. */
+function hash(parent: number, name: string): number {
+  let h = 0x811c9dc5;
   h = Math.imul(h ^ (parent & 0xffff), 0x01000193);
   h = Math.imul(h ^ (parent >>> 16), 0x01000193);
   h = Math.imul(h ^ Math.floor(parent / 0x100000000), 0x01000193);
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return (h ^ (h >>> 15)) >>> 0;
+  return h >>> 0;
+}
+
+/** murmur3's finalizer: spreads every input bit over the low bits the slots are taken from. */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 export class NameFilter {
@@ -26,26 +33,24 @@ export class NameFilter {
     this.counts = new Int32Array(buffer);
   }
 
-  private slotA(parent: number, name: string): number {
-    return hash(0x811c9dc5, parent, name) & (SLOTS - 1);
-  }
-
-  private slotB(parent: number, name: string): number {
-    return hash(0x050c5d1f, parent, name) & (SLOTS - 1);
+  /** Adds `delta` to both counters of the pair. */
+  private bump(parent: number, name: string, delta: number): void {
+    const h = hash(parent, name);
+    Atomics.add(this.counts, mix(h) & (SLOTS - 1), delta);
+    Atomics.add(this.counts, mix(h ^ 0x9e3779b9) & (SLOTS - 1), delta);
   }
 
   add(parent: number, name: string): void {
-    Atomics.add(this.counts, this.slotA(parent, name), 1);
-    Atomics.add(this.counts, this.slotB(parent, name), 1);
+    this.bump(parent, name, 1);
   }
 
   remove(parent: number, name: string): void {
-    Atomics.sub(this.counts, this.slotA(parent, name), 1);
-    Atomics.sub(this.counts, this.slotB(parent, name), 1);
+    this.bump(parent, name, -1);
   }
 
   /** False means the name certainly does not exist in that directory right now. */
   mayContain(parent: number, name: string): boolean {
-    return Atomics.load(this.counts, this.slotA(parent, name)) > 0 && Atomics.load(this.counts, this.slotB(parent, name)) > 0;
+    const h = hash(parent, name);
+    return Atomics.load(this.counts, mix(h) & (SLOTS - 1)) > 0 && Atomics.load(this.counts, mix(h ^ 0x9e3779b9) & (SLOTS - 1)) > 0;
   }
 }
