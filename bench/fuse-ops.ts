@@ -228,7 +228,7 @@ async function main() {
     `${date}, \`bun bench/fuse-ops.ts --runs ${RUNS} --secs ${SECS} --mb ${MB}\`, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ` +
     `Bun ${Bun.version}, Linux ${readFileSync("/proc/sys/kernel/osrelease", "utf8").trim()}; load average before ${loadBefore}, after ${loadAfter}.\n` +
     `Medians of ${RUNS} runs, servers interleaved in random order; one python3 client process; nullfs answers in its reader Workers (default count: CPUs + 1, each on its own cloned fd), ` +
-    `"main thread only" hands every request to the main thread (memfs's path); bindfs serves a tmpfs directory; ` +
+    `"main thread only" hands every request to the main thread; memfs answers LOOKUPs of missing names in its reader Workers from a shared counting filter of names and serves everything else on the main thread; bindfs serves a tmpfs directory; ` +
     `fuse-native 2.2.6 (libfuse 2) serves an empty directory under Node ${spawnSync("node", ["--version"], { encoding: "utf8" }).stdout.trim()}.\n\n` +
     table + "\n" + ratios.map((r) => `- ${r}`).join("\n") + "\n";
   console.log(section);
