@@ -24,7 +24,10 @@ export interface FsParams {
 /** The store holds metadata older than what this cache directory already uploaded: a rollback or a replaced bucket. */
 export class MetadataRollbackError extends Error {
   constructor(readonly localSeq: number, readonly storeSeq: number | null) {
-    super(`metadata rollback detected: this cache uploaded snapshot ${localSeq} but the store's newest is ${storeSeq ?? "none"}`);
+    super(
+      `metadata rollback detected: this cache uploaded metadata snapshot ${localSeq} but the store's newest is ${storeSeq ?? "none"}; ` +
+        "if you restored the store on purpose, remove this filesystem's cache directory and mount again, otherwise check who changed the bucket",
+    );
     this.name = "MetadataRollbackError";
   }
 }
