@@ -1,6 +1,6 @@
 // `coffer mount`: checks everything in the foreground, then serves the mount (--fg) or hands it to a daemon.
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, openSync, realpathSync } from "node:fs";
+import { appendFileSync, mkdirSync, openSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
@@ -8,6 +8,7 @@ import { loadAuthinfo, type AuthInfo } from "../config/authinfo.ts";
 import { unlockFilesystemKeys } from "../fs/crypto/keys.ts";
 import { assertMountableDirectory } from "../fs/mount-checks.ts";
 import { assertFilesystemExists, mountFilesystem, openStore, type MountedFilesystem } from "../fs/mount.ts";
+import { canonicalMountpoint } from "../control/paths.ts";
 import { UserError } from "../user-error.ts";
 import { describeError } from "./errors.ts";
 import { askSecret } from "./prompt.ts";
@@ -45,21 +46,13 @@ export async function mountCommand(url: string, mountpoint: string, rawOptions: 
   const opts = parsed.data;
   if (process.env.COFFER_DAEMON === "1" && process.send) return runDaemonChild(url, mountpoint, opts);
 
-  assertMountableDirectory(canonical(mountpoint));
+  assertMountableDirectory(canonicalMountpoint(mountpoint));
   const auth = completeBackendCredentials(url, loadAuthinfo(url, opts.authfile));
   const passphrase = await checkFilesystemAndPassphrase(url, auth);
   if (opts.fg) {
     await serveInForeground(url, mountpoint, opts, { auth, passphrase }, (line) => process.stdout.write(`${line}\n`));
   } else {
     await startDaemon(url, mountpoint, opts, { auth, passphrase });
-  }
-}
-
-function canonical(mountpoint: string): string {
-  try {
-    return realpathSync(mountpoint);
-  } catch {
-    return mountpoint; // assertMountableDirectory names the problem
   }
 }
 

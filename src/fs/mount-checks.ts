@@ -1,19 +1,11 @@
 // Checks on a mount point before anything expensive happens: it exists, is a directory, is not mounted on.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import { listMounts } from "./fuse/index.ts";
 import { UserError } from "../user-error.ts";
 
-/** Mount points as the kernel lists them (octal escapes such as \040 for a space decoded). */
+/** Mount points as the kernel lists them, by path (the last mount on a path is the visible one). */
 export function mountedPaths(): Map<string, { fstype: string; source: string }> {
-  const result = new Map<string, { fstype: string; source: string }>();
-  const decode = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    if (!line) continue;
-    const [left, right] = line.split(" - ");
-    const mountpoint = decode(left!.split(" ")[4]!);
-    const [fstype, source] = right!.split(" ");
-    result.set(mountpoint, { fstype: fstype!, source: decode(source ?? "") });
-  }
-  return result;
+  return new Map(listMounts().map((m) => [m.mountpoint, { fstype: m.fstype, source: m.source }]));
 }
 
 export function assertMountableDirectory(mountpoint: string): void {

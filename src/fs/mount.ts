@@ -1,6 +1,6 @@
 // The composition root: wires store, keys, the mount lock, the filesystem core, FUSE and the control socket.
 import { createHash } from "node:crypto";
-import { mkdirSync, realpathSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { mountFuse, type FuseSession } from "./fuse/index.ts";
@@ -11,7 +11,7 @@ import { openCofferFs, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
 import { ControlServer } from "../control/server.ts";
-import { controlSocketPath } from "../control/paths.ts";
+import { canonicalMountpoint, controlSocketPath } from "../control/paths.ts";
 import type { AuthInfo } from "../config/authinfo.ts";
 import { UserError } from "../user-error.ts";
 
@@ -120,7 +120,7 @@ export class MountedFilesystem {
 }
 
 export async function mountFilesystem(req: MountRequest): Promise<MountedFilesystem> {
-  const mountpoint = realpathSync(req.mountpoint);
+  const mountpoint = canonicalMountpoint(req.mountpoint);
   assertMountableDirectory(mountpoint);
   const backend = openStore(req.url, req.auth);
   const undo: Array<() => Promise<unknown>> = [() => backend.close()];

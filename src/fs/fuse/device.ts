@@ -21,14 +21,14 @@ function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** Mount points currently listed in /proc/self/mountinfo, with their fs type and device ("0:53"). */
-export function listMounts(): { mountpoint: string; fstype: string; dev: string }[] {
-  const out: { mountpoint: string; fstype: string; dev: string }[] = [];
+/** Mount points currently listed in /proc/self/mountinfo, with their fs type, source and device ("0:53"). */
+export function listMounts(): { mountpoint: string; fstype: string; source: string; dev: string }[] {
+  const out: { mountpoint: string; fstype: string; source: string; dev: string }[] = [];
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
     if (!line) continue;
     const f = line.split(" ");
     const sep = f.indexOf("-");
-    out.push({ mountpoint: unescapeMountinfo(f[4] ?? ""), fstype: f[sep + 1] ?? "", dev: f[2] ?? "" });
+    out.push({ mountpoint: unescapeMountinfo(f[4] ?? ""), fstype: f[sep + 1] ?? "", source: unescapeMountinfo(f[sep + 2] ?? ""), dev: f[2] ?? "" });
   }
   return out;
 }
