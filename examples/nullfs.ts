@@ -54,12 +54,12 @@ export default function nullHandlers(): WorkerHandlers & RawFileSystem {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const mountpoint = argv.find((a) => !a.startsWith("--"));
+  const ri = argv.indexOf("--readers");
+  const mountpoint = argv.find((a, i) => !a.startsWith("--") && (ri < 0 || i !== ri + 1));
   if (!mountpoint) {
     console.error("usage: bun examples/nullfs.ts MOUNTPOINT [--debug] [--readers N] [--shared-fd] [--main-only]");
     process.exit(2);
   }
-  const ri = argv.indexOf("--readers");
   const mainOnly = argv.includes("--main-only");
   const session = await mountFuse(nullHandlers(), {
     mountpoint, fsname: "nullfs", subtype: "nullfs", debug: argv.includes("--debug"),

@@ -4,6 +4,7 @@
 // (lookups: every EntryOut we hand the kernel, until FORGET gives it back) or an open handle. This is what
 // lets a file that was unlinked while open, or while the kernel still holds its dentry, keep working.
 
+import { encodeName } from "../../src/fs/fuse/index.ts";
 import type { NameFilter } from "./name-filter.ts";
 import { ENAMETOOLONG, ENOENT, ENOTDIR, FuseError } from "../../src/fs/fuse/errno.ts";
 import type { EntryOut, RequestContext } from "../../src/fs/fuse/raw-fs.ts";
@@ -133,5 +134,6 @@ export class InodeTable {
 
 /** Names longer than NAME_MAX bytes are refused, as on disk filesystems (the kernel lets up to 1024 through). */
 export function checkName(name: string): void {
-  if (name.length > NAME_MAX / 3 && Buffer.byteLength(name) > NAME_MAX) throw new FuseError(ENAMETOOLONG);
+  // A UTF-16 unit is at most 3 bytes, so only long names need encoding (encodeName: escaped raw bytes count 1).
+  if (name.length > NAME_MAX / 3 && encodeName(name).length > NAME_MAX) throw new FuseError(ENAMETOOLONG);
 }

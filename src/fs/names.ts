@@ -5,7 +5,8 @@
 // of valid UTF-8 becomes the lone surrogate U+DC80..U+DCFF and turns back into that byte on the way out.
 // Valid UTF-8 (the common case) takes the native fast paths.
 
-const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the name, not a marker to strip.
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** Length of the valid UTF-8 sequence starting at i, or 0 when the byte there starts none. */

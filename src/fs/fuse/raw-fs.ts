@@ -124,7 +124,7 @@ export interface RawFileSystem {
   forget?(nodeid: number, nlookup: number): void;
   /**
    * Lookups that reader Workers answered themselves (LOOKUP, READDIRPLUS entries), reported to the
-   * main thread so its lookup counts stay right. May arrive after the matching forget: keep counts signed.
+   * main thread so its lookup counts stay right. They arrive in order and before any later request the main thread serves (so before the FORGET that could follow).
    */
   noteLookup?(nodeid: number, count: number): void;
   getattr?(ctx: RequestContext, nodeid: number, fh: number | undefined): MaybePromise<AttrOut>;

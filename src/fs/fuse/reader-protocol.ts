@@ -24,7 +24,6 @@ export const FORWARD_SLOT = 2 ** 24;
 export type ReaderMessage =
   | number
   /** Lookup notes that did not fit the ring: +id a lookup, -id an undone one. */
-  | { t: "notes"; ids: number[] }
   | { t: "trace"; line: string }
   | { t: "destroy" }
   | { t: "end"; error?: string };
@@ -56,6 +55,14 @@ export class NoteRing {
     Atomics.store(this.index, 0, (head + 1) | 0);
     return true;
   }
+  /**
+   * Producer: pushes, waiting for the main thread to drain when the ring is full. Never falls back to
+   * another channel, so notes (+id, and -id undoing it) reach the main thread in order and before the
+   * FORGET that could follow them. The main thread drains every 20 ms and never waits on a Worker.
+   */
+  pushWaiting(id: number): void {
+    while (!this.push(id)) Atomics.wait(this.index, 1, Atomics.load(this.index, 1), 5);
+  }
   /** Consumer (the main thread): calls `fn` for each pending id, in order. */
   drain(fn: (id: number) => void): void {
     const head = Atomics.load(this.index, 0);
@@ -66,5 +73,6 @@ export class NoteRing {
       tail = (tail + 1) | 0;
     }
     Atomics.store(this.index, 1, tail);
+    Atomics.notify(this.index, 1); // a producer may wait in pushWaiting
   }
 }

@@ -19,12 +19,8 @@ if (init.workerModule) {
   handlers = (mod.default as (d: unknown) => WorkerHandlers)(init.userData);
 }
 
-// Lookups answered here go to the main thread through a shared ring (postMessage only if it is ever full).
+// Lookups answered here go to the main thread through a shared ring, in order.
 const ring = new NoteRing(init.noteIndex, init.noteIds);
-const overflow: number[] = [];
-function flushNotes(): void {
-  if (overflow.length) post({ t: "notes", ids: overflow.splice(0) });
-}
 
 const server = new Server(handlers, {
   replySize: init.replySize,
@@ -37,7 +33,7 @@ const server = new Server(handlers, {
   log: (m) => console.error(`fuse reader ${init.index}: ${m}`),
   onLookup(id, delta) {
     const v = delta > 0 ? id : -id; // negative: the reply failed, undo
-    if (!ring.push(v)) overflow.push(v);
+    ring.pushWaiting(v);
   },
 });
 
@@ -87,16 +83,12 @@ function loop(): string | undefined {
       served = false;
     }
     if (!served) {
-      flushNotes();
       Atomics.store(state, slot, 1);
       post(n + slot * FORWARD_SLOT);
-    } else if (overflow.length) {
-      flushNotes();
     }
   }
 }
 
 const error = loop();
-flushNotes();
 post({ t: "end", error });
 port.close();

@@ -66,7 +66,17 @@ export function defaultReaders(hasWorkerHandlers: boolean): number {
   return hasWorkerHandlers ? Math.min(4, Math.max(2, availableParallelism() + 1)) : 1;
 }
 
+/** A count option must be a positive integer: NaN would start no reader and hang the mount at INIT. */
+function checkCount(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+    throw new Error(`mount option ${name} must be a positive integer, got ${value}`);
+  }
+}
+
 export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<FuseSession> {
+  checkCount("readers", opts.readers);
+  checkCount("slotsPerReader", opts.slotsPerReader);
+  checkCount("maxWrite", opts.maxWrite);
   const mountpoint = validateMountpoint(opts.mountpoint);
   const maxWrite = Math.max(4096, Math.min(MAX_MAX_WRITE, opts.maxWrite ?? MAX_MAX_WRITE));
   const readers = Math.max(1, opts.readers ?? defaultReaders(!!opts.workerModule));
@@ -106,7 +116,6 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
   ready.catch(() => {});
   const closed = new Promise<void>((res) => (resolveClosed = res));
   let initialized = false;
-  let destroyed = false;
   let ended = false;
 
   const serverFor = (out: number) => new Server(fs, {
@@ -125,14 +134,19 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
   const servers = new Map<number, Server>();
   for (const f of fds) servers.set(f, serverFor(f));
 
-  const callDestroy = async () => {
-    if (destroyed || !initialized) return;
-    destroyed = true;
-    try {
-      await fs.destroy?.();
-    } catch (e) {
-      log(`destroy failed: ${(e as Error).message}`);
-    }
+  // One destroy, whoever asks first (a DESTROY request or the end of the session); both wait for it to finish,
+  // so `closed` never resolves while the filesystem is still flushing.
+  let destroying: Promise<void> | null = null;
+  const callDestroy = (): Promise<void> => {
+    if (!initialized) return Promise.resolve();
+    destroying ??= (async () => {
+      try {
+        await fs.destroy?.();
+      } catch (e) {
+        log(`destroy failed: ${(e as Error).message}`);
+      }
+    })();
+    return destroying;
   };
 
   // Lookups answered in Workers: +id is one more kernel reference, -id undoes one (its reply failed).
@@ -226,10 +240,6 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
         }
         if (r instanceof Promise) r.finally(() => release(slot));
         else release(slot);
-      } else if (m.t === "notes") {
-        drainNotes();
-        for (const v of m.ids) applyNote(v);
-        flushPending();
       } else if (m.t === "trace") {
         trace?.(m.line);
       } else if (m.t === "destroy") {

@@ -22,6 +22,12 @@ describe("names", () => {
     }
   });
 
+  test("a leading byte-order mark is part of the name", () => {
+    const bytes = [0xef, 0xbb, 0xbf, 0x61];
+    expect(decodeName(Uint8Array.from(bytes))).toBe("\ufeffa");
+    expect([...encodeName(decodeName(Uint8Array.from(bytes)))]).toEqual(bytes);
+  });
+
   test("random byte strings round-trip", () => {
     for (let i = 0; i < 2000; i++) {
       const bytes = randomBytes(1 + (i % 40));
