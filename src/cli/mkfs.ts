@@ -3,13 +3,12 @@ import { z } from "zod";
 import { loadAuthinfo } from "../config/authinfo.ts";
 import { createFilesystemKeys, keyObjectExists } from "../fs/crypto/keys.ts";
 import { openStore, probeStore } from "../fs/mount.ts";
-import { createFilesystemOnStore } from "../fs/vfs/index.ts";
+import { createFilesystemOnStore, DEFAULT_BLOCK_SIZE } from "../fs/vfs/index.ts";
+import { LOCK_KEY } from "../fs/mount-lock.ts";
 import { UserError } from "../user-error.ts";
 import { askNewSecret } from "./prompt.ts";
 import { completeBackendCredentials } from "./secrets.ts";
 import { sizeOption } from "./sizes.ts";
-
-export const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
 
 const MkfsOptions = z.object({
   authfile: z.string().optional(),
@@ -30,17 +29,22 @@ export async function mkfsCommand(url: string, rawOptions: unknown): Promise<voi
   const backend = openStore(url, auth);
   try {
     await probeStore(backend);
-    if (await keyObjectExists(backend)) {
-      if (!opts.force) {
-        throw new UserError(`a coffer filesystem already exists at ${url}; add --force to replace it (its data is lost)`);
-      }
-      await removeEverything(backend);
+    const exists = await keyObjectExists(backend);
+    if (exists && !opts.force) {
+      throw new UserError(`a coffer filesystem already exists at ${url}; add --force to replace it (its data is lost)`);
     }
+    // Every question and check before anything is deleted: a refused or interrupted mkfs --force keeps the old filesystem.
     const passphrase = opts.plain
       ? null
       : (auth.fsPassphrase ?? askNewSecret(`Encryption passphrase for ${url}: `, "fs-passphrase"));
     if (passphrase !== null && passphrase.length === 0) {
       throw new UserError("the encryption passphrase is empty; choose one, or use --plain for no encryption");
+    }
+    if (exists) {
+      if (await backend.head(LOCK_KEY)) {
+        throw new UserError(`the filesystem at ${url} is mounted, or was not unmounted cleanly; unmount it (coffer umount), or mount and unmount it once, before replacing it`);
+      }
+      await removeEverything(backend);
     }
     const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
     const keys = await createFilesystemKeys(backend, passphrase);

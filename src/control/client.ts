@@ -31,7 +31,12 @@ export function controlRequest(
       buffered += chunk;
       let newline: number;
       while ((newline = buffered.indexOf("\n")) >= 0) {
-        const reply = JSON.parse(buffered.slice(0, newline)) as ControlReply;
+        let reply: ControlReply;
+        try {
+          reply = JSON.parse(buffered.slice(0, newline)) as ControlReply;
+        } catch {
+          reply = { type: "error", message: `the coffer daemon for ${mountpoint} sent an unreadable reply; see its log` };
+        }
         buffered = buffered.slice(newline + 1);
         if (reply.type === "progress") onProgress?.(reply);
         else if (!settled) {

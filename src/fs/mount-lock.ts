@@ -14,7 +14,7 @@ import { decodeObject, encodeObject } from "./store/codec.ts";
 import type { FsKeys } from "./crypto/keys.ts";
 import { UserError } from "../user-error.ts";
 
-const LOCK_KEY = "mount-lock";
+export const LOCK_KEY = "mount-lock";
 const VERIFY_DELAY_MS = 300;
 
 export interface LockRecord {

@@ -111,7 +111,12 @@ export class MountedFilesystem {
       throw new UserError(`cannot unmount ${this.mountpoint}: ${(error as Error).message}; close the files and shells using it (fuser -vm ${this.mountpoint}) and try again`, 1);
     }
     this.log("flushing dirty blocks and metadata to the store");
-    await this.fs.close(progress);
+    try {
+      await this.fs.close(progress);
+    } catch (error) {
+      this.stopping = null; // a later umount may succeed once the store answers again
+      throw new UserError(`could not store everything in ${this.url} (${(error as Error).message}); nothing is lost: the data stays in the cache and is uploaded when the store answers or at the next mount. Check the network and credentials, then run coffer umount again`, 1);
+    }
     await this.lock.release();
     this.control.stop();
     await this.backend.close();

@@ -73,6 +73,9 @@ describe("coffer refuses bad input with one clear line", () => {
         await box.coffer(["mount", "--authfile", box.authfile, "--cachedir", box.dir("cache-b"), url, elsewhere]),
         new RegExp(`already mounted at ${mnt}.*since`),
       );
+      // mkfs --force on a mounted filesystem is refused before anything is deleted
+      expectOneLineError(await box.coffer(["mkfs", "--force", "--authfile", box.authfile, url]), /is mounted.*unmount it/);
+      expect(Bun.spawnSync(["ls", mnt]).exitCode).toBe(0);
     } finally {
       expect((await box.umount(mnt)).code).toBe(0);
     }

@@ -141,7 +141,8 @@ export class MetadataSync {
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      if (this.o.changes() !== this.uploadedChanges) void this.upload().catch((e) => this.o.log(`metadata upload failed (will retry): ${(e as Error)?.message ?? e}`));
+      // A tick while an upload still runs is skipped: queueing one per tick would upload back to back later.
+      if (!this.running && this.o.changes() !== this.uploadedChanges) void this.upload().catch((e) => this.o.log(`metadata upload failed (will retry): ${(e as Error)?.message ?? e}`));
     }, this.o.intervalMs ?? 60_000);
   }
 

@@ -36,9 +36,13 @@ export class BlockMap {
     return this.m.q("SELECT * FROM objects WHERE id = ?").get(id) as ObjectRow | null;
   }
 
-  /** A stored object with this content id, to share instead of uploading again. */
+  /**
+   * A stored, referenced object with this content id, to share instead of uploading again. Never one with
+   * refcount 0: it may already be deleted from the store (a snapshot taken before the removal pass still
+   * lists it), and sharing it would point a block at nothing.
+   */
   findStored(hash: string): ObjectRow | null {
-    return this.m.q("SELECT * FROM objects WHERE hash = ? AND stored = 1 ORDER BY id LIMIT 1").get(hash) as ObjectRow | null;
+    return this.m.q("SELECT * FROM objects WHERE hash = ? AND stored = 1 AND refcount > 0 ORDER BY id LIMIT 1").get(hash) as ObjectRow | null;
   }
 
   /** Registers an object whose upload is about to start (refcount 0, not stored). */

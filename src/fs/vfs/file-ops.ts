@@ -52,11 +52,17 @@ export async function read(c: VfsCore, nodeid: number, offset: number, size: num
 export async function write(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
   const len = data.length;
   if (offset + len > MAX_FILE_SIZE) throw new FuseError(EFBIG);
-  const buf = data.slice(); // `data` is only valid during the call and we await below
+  // `data` may view a reused request buffer: copy it only when we are about to await (a cold partial block).
+  let buf = data;
   const bs = c.blockSize;
   for (const { blk, within, n, done } of blockSpans(offset, len, bs)) {
     // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
-    if (within !== 0 || n !== bs) while (!c.cache.ready(nodeid, blk)) await c.cache.ensure(nodeid, blk);
+    if (within !== 0 || n !== bs) {
+      while (!c.cache.ready(nodeid, blk)) {
+        if (buf === data) buf = data.slice();
+        await c.cache.ensure(nodeid, blk);
+      }
+    }
     const i = c.inodes.get(nodeid);
     if (!i) throw new FuseError(EBADF); // purged while we waited: write nothing for it
     const chunk = buf.subarray(done, done + n);

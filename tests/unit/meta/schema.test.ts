@@ -91,6 +91,8 @@ describe("block map", () => {
     map.set(5, 0, null, 3);
     map.removeFrom(6, 0, 4); // last reference goes while snapshot 4 is the newest taken
     expect(map.object(o1)?.refcount).toBe(0);
+    // never shared again once unreferenced: the store may already have deleted it
+    expect(map.findStored("aa")).toBeNull();
     expect(map.deletable(4, 10)).toEqual([]); // snapshot 4 may still name it
     expect(map.deletable(5, 10).map((o) => o.id)).toEqual([o1]);
     map.toGarbage(map.deletable(5, 10)[0]);
