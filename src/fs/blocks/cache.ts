@@ -225,10 +225,17 @@ export class BlockCache {
     const row = this.o.map.object(objId);
     if (!row) throw new Error(`block ${key} names missing object ${objId}`);
     const name = objectKey(row.id, row.hash);
-    const plain = await this.o.codec.decode("data", name, await this.o.backend.get(name));
-    // While we awaited, the block may have been rewritten, truncated or re-pointed: only install the
-    // download if the map still names this object and no cache file appeared.
-    if (this.files.has(key) || this.o.map.get(inode, blkno) !== objId) return;
+    // While we await, the block may be rewritten, truncated or re-pointed (and the old object deleted
+    // once unreferenced): then the download's outcome, even a failure, no longer matters; ensure() looks again.
+    const superseded = () => this.files.has(key) || this.o.map.get(inode, blkno) !== objId;
+    let plain: Uint8Array;
+    try {
+      plain = await this.o.codec.decode("data", name, await this.o.backend.get(name));
+    } catch (error) {
+      if (superseded()) return;
+      throw error;
+    }
+    if (superseded()) return;
     this.writeFile(key, inode, blkno, plain, 0, true);
     this.evict(key);
   }
