@@ -469,6 +469,11 @@ export class BlockCache {
     }
   }
 
+  /** Number of dirty blocks, in O(1) (stats() walks them to sum their bytes). */
+  dirtyCount(): number {
+    return this.dirty.size;
+  }
+
   stats(): { cacheBytes: number; dirtyBytes: number; dirtyBlocks: number } {
     let dirtyBytes = 0;
     for (const key of this.dirty.keys()) dirtyBytes += this.files.get(key)?.size ?? 0;

@@ -106,10 +106,16 @@ export class UploadQueue {
   async flush(progress?: (p: UploadProgress) => void, maxFailures = 10): Promise<void> {
     const start = this.uploadedBytes;
     let streak = 0;
-    const report = () => progress?.({ dirtyBytes: this.o.cache.stats().dirtyBytes, uploadedBytes: this.uploadedBytes - start });
+    // stats() walks every dirty block: report at most every 100 ms, so a flush of many blocks stays linear.
+    let reported = 0;
+    const report = () => {
+      if (!progress || Date.now() - reported < 100) return;
+      reported = Date.now();
+      progress({ dirtyBytes: this.o.cache.stats().dirtyBytes, uploadedBytes: this.uploadedBytes - start });
+    };
     for (;;) {
       report();
-      if (this.o.cache.stats().dirtyBlocks === 0 && this.inFlight.size === 0) return;
+      if (this.o.cache.dirtyCount() === 0 && this.inFlight.size === 0) return;
       const errors = this.errors;
       const successes = this.successes;
       this.pump(true);
