@@ -92,12 +92,13 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
   const fds = [fd];
   if (opts.cloneFds ?? true) {
     for (let i = 1; i < readers; i++) {
-      const c = openSync("/dev/fuse", "r+");
+      let c = -1;
       try {
+        c = openSync("/dev/fuse", "r+");
         cloneFuseFd(fd, c);
         fds.push(c);
       } catch (e) {
-        closeSync(c);
+        if (c >= 0) closeSync(c);
         log(`cannot clone the device fd, readers share it: ${(e as Error).message}`);
         break;
       }
