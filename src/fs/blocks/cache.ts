@@ -394,11 +394,6 @@ export class BlockCache {
 
   // ---- upload side ----
 
-  /** Dirty blocks, oldest first, with the time they went dirty. */
-  dirtyBlocks(): { key: string; inode: number; blkno: number; since: number }[] {
-    return [...this.dirty.entries()].map(([key, d]) => ({ key, inode: d.inode, blkno: d.blkno, since: d.since })).sort((a, b) => a.since - b.since);
-  }
-
   /**
    * The dirty blocks in the order they went dirty (insertion order; `since` is monotonic, so that is
    * `since` order, oldest first), without copying: the upload queue walks this on every completion. Do not

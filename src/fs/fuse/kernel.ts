@@ -12,7 +12,6 @@ export const FUSE_MIN_MINOR_VERSION = 31;
 export const FUSE_ROOT_ID = 1;
 /** Extra room in a read buffer beyond max_write for the request header and its fixed part (libfuse uses the same). */
 export const FUSE_BUFFER_HEADER_SIZE = 0x1000;
-export const FUSE_MIN_READ_BUFFER = 8192;
 
 export const Opcode = {
   LOOKUP: 1, FORGET: 2, GETATTR: 3, SETATTR: 4, READLINK: 5, SYMLINK: 6, MKNOD: 8, MKDIR: 9, UNLINK: 10, RMDIR: 11,

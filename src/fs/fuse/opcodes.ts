@@ -23,6 +23,3 @@ for (const [k, v] of Object.entries(Opcode)) NAMES[v] = k;
 export function opName(opcode: number): string {
   return NAMES[opcode] ?? `OP_${opcode}`;
 }
-
-/** Methods a reader Worker may answer (the WorkerHandlers keys). */
-export const WORKER_METHODS: readonly string[] = [...new Set(OPS.filter((d) => d?.worker).map((d) => d!.method))];
