@@ -1,9 +1,9 @@
 // `coffer flush`: stores every dirty block and the metadata of a mounted filesystem now, and waits for it.
 import { controlRequest } from "../control/client.ts";
-import { progressLine } from "./format.ts";
+import { flushProgress } from "./progress.ts";
 
 export async function flushCommand(mountpoint: string): Promise<void> {
-  const progress = progressLine();
+  const progress = flushProgress();
   try {
     await controlRequest(mountpoint, { op: "flush" }, (p) => progress.update(p));
   } finally {

@@ -123,9 +123,9 @@ describe("coffer on local://", () => {
     const stat = await box.coffer(["stat", "--json", mnt]);
     expect(stat.code).toBe(0);
     const s = JSON.parse(stat.stdout);
-    expect(s.logicalBytes).toBeGreaterThan((1 << 30) + (128 << 20));
-    expect(s.dedupBytes).toBeLessThan(s.logicalBytes);
-    expect(s.dirtyBytes).toBe(0);
+    expect(s.space.logicalBytes).toBeGreaterThan((1 << 30) + (128 << 20));
+    expect(s.space.dedupBytes).toBeLessThan(s.space.logicalBytes);
+    expect(s.cache.dirtyBytes).toBe(0);
     expect((await box.umount(mnt)).code).toBe(0);
   }, 120_000);
 

@@ -33,6 +33,17 @@ export interface CofferStats {
   dirtyBytes: number;
   metadataSeq: number;
   lastMetadataUpload?: number;
+  /** The cache's size limit, its block count, dirty blocks, and transfers running now. */
+  cacheCapBytes: number;
+  cacheEntries: number;
+  dirtyBlocks: number;
+  uploadsInFlight: number;
+  downloadsInFlight: number;
+  /** Plaintext bytes uploaded / downloaded since the mount (rates are derived from these). */
+  uploadedBytes: number;
+  downloadedBytes: number;
+  /** True when the database changed since the last metadata snapshot was stored. */
+  metadataPending: boolean;
 }
 
 export interface CofferParts {
@@ -46,6 +57,8 @@ export interface CofferParts {
 
 export class CofferFs implements RawFileSystem {
   private closed = false;
+  /** The figures at close, so stats() still answers after the database is closed. */
+  private finalStats: CofferStats | null = null;
   private readonly c: VfsCore;
 
   constructor(private readonly p: CofferParts) {
@@ -187,6 +200,7 @@ export class CofferFs implements RawFileSystem {
     await this.flushAll(progress);
     this.closed = true;
     await this.p.metaSync.stop();
+    this.finalStats = this.stats();
     await this.p.removal.stop();
     this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
     this.c.cache.closeFiles();
@@ -206,7 +220,22 @@ export class CofferFs implements RawFileSystem {
     this.c.cache.closeFiles();
   }
 
+  /** Empties the cache of clean blocks (they are downloaded again when read); returns how many went. */
+  dropCache(): number {
+    return this.c.cache.dropClean();
+  }
+
+  setCacheSize(bytes: number): void {
+    this.c.cache.setMaxBytes(bytes);
+  }
+
+  /** Stores a metadata snapshot now, even when the periodic upload is not due. */
+  uploadMetadata(): Promise<void> {
+    return this.p.metaSync.upload();
+  }
+
   stats(): CofferStats {
+    if (this.finalStats) return this.finalStats;
     const s = this.c.map.stats();
     const cs = this.c.cache.stats();
     return {
@@ -220,6 +249,14 @@ export class CofferFs implements RawFileSystem {
       dirtyBytes: cs.dirtyBytes,
       metadataSeq: this.p.metaSync.uploadedSeq,
       lastMetadataUpload: this.p.metaSync.lastUpload,
+      cacheCapBytes: cs.capBytes,
+      cacheEntries: cs.entries,
+      dirtyBlocks: cs.dirtyBlocks,
+      uploadsInFlight: this.p.uploads.inFlightCount,
+      downloadsInFlight: cs.downloading,
+      uploadedBytes: this.p.uploads.uploadedBytes,
+      downloadedBytes: this.c.cache.downloadedBytes,
+      metadataPending: this.p.metaSync.changed,
     };
   }
 }

@@ -1,0 +1,35 @@
+// Text pieces the dashboard draws: sizes, durations, meters and sparklines, as plain strings.
+export { formatBytes } from "../cli/format.ts";
+import { formatBytes } from "../cli/format.ts";
+
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export function percent(part: number, whole: number): string {
+  return whole > 0 ? `${((part / whole) * 100).toFixed(part < whole / 10 ? 1 : 0)}%` : "-";
+}
+
+/** A bar `width` cells wide, filled to `fraction` (0..1). */
+export function meter(fraction: number, width: number): string {
+  const cells = Math.max(1, width);
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * cells);
+  return "█".repeat(filled) + "░".repeat(cells - filled);
+}
+
+const SPARKS = "▁▂▃▄▅▆▇█";
+
+/** The last `width` values as a sparkline scaled to their maximum (blank when all are zero). */
+export function sparkline(values: number[], width: number): string {
+  const shown = values.slice(-Math.max(1, width));
+  const max = Math.max(0, ...shown);
+  const line = shown.map((v) => (max > 0 && v > 0 ? SPARKS[Math.min(SPARKS.length - 1, Math.floor((v / max) * (SPARKS.length - 1)))] : " ")).join("");
+  return line.padStart(Math.max(1, width), " ");
+}
