@@ -7,8 +7,8 @@ import { formatBytes } from "./format.ts";
 export const PLAIN_LINE_EVERY_MS = 5000;
 
 export interface ByteProgress {
-  /** `done` of `total` bytes; `label` names the current phase. The total may grow (writes during a flush). */
-  update(label: string, done: number, total: number): void;
+  /** `done` of `total` bytes; `label` names the current phase, `verb` what happens to them ("stored"). The total may grow. */
+  update(label: string, done: number, total: number, verb?: string): void;
   end(): void;
 }
 
@@ -16,7 +16,7 @@ export function byteProgress(stream: NodeJS.WriteStream = process.stderr): ByteP
   const tty = !!stream.isTTY;
   const rate = new RateMeter(5000);
   let bar: SingleBar | null = null;
-  let lastLine = 0;
+  let lastLine = Date.now(); // a short operation prints nothing; a long one a line every few seconds
   const payload = (label: string, done: number, total: number) => {
     const perSecond = rate.sample(done);
     const left = perSecond > 0 ? Math.max(0, (total - done) / perSecond) : null;
@@ -29,12 +29,12 @@ export function byteProgress(stream: NodeJS.WriteStream = process.stderr): ByteP
     };
   };
   return {
-    update(label, done, total) {
+    update(label, done, total, verb = "stored") {
       const p = payload(label, done, total);
       if (!tty) {
         if (Date.now() - lastLine < PLAIN_LINE_EVERY_MS) return;
         lastLine = Date.now();
-        stream.write(`${p.label}: ${p.done} of ${p.size} stored, ${p.rate}, ${p.left} left\n`);
+        stream.write(`${p.label}: ${p.done} of ${p.size} ${verb}, ${p.rate}, ${p.left} left\n`);
         return;
       }
       if (!bar) {

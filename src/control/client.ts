@@ -1,10 +1,11 @@
 // The tools' end of the control socket: send one request to a mount's daemon and follow its validated replies.
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { UserError } from "../user-error.ts";
-import { controlSocketPath } from "./paths.ts";
+import { canonicalMountpoint, controlSocketPath, systemSocketPath, SYSTEM_RUNTIME_DIR } from "./paths.ts";
+import { cofferMounts } from "./discover.ts";
 import {
-  ControlReply, PROTOCOL_VERSION, parseLine, Snapshot,
+  ControlReply, PROTOCOL_VERSION, describeIssue, parseLine, Snapshot,
   type ControlCommand, type FlushProgress,
 } from "./protocol.ts";
 
@@ -17,9 +18,13 @@ function openConversation(
   onReply: (reply: ControlReply) => void,
   onEnd: (error: UserError | null) => void,
 ): Socket | null {
-  const path = controlSocketPath(mountpoint);
-  if (!existsSync(path)) {
-    onEnd(new DaemonUnreachableError(`no coffer daemon serves ${mountpoint}; check the path, or mount it with coffer mount`));
+  const path = [controlSocketPath(mountpoint, { create: false }), systemSocketPath(mountpoint)].find((p) => existsSync(p));
+  if (!path) {
+    onEnd(new DaemonUnreachableError(
+      mountedByOtherUser(mountpoint)
+        ? `the coffer daemon for ${mountpoint} belongs to another user: only the user who mounted it may control it; run this as that user`
+        : `no coffer daemon serves ${mountpoint}; check the path, or mount it with coffer mount`,
+    ));
     return null;
   }
   let ended = false;
@@ -33,7 +38,7 @@ function openConversation(
   socket.setEncoding("utf8");
   socket.on("error", (error) => {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EACCES") end(new DaemonUnreachableError(`permission denied on the control socket of ${mountpoint}: only the user who mounted it may control it; run this as that user`));
+    if (code === "EACCES") end(new DaemonUnreachableError(`the coffer daemon for ${mountpoint} belongs to another user: only the user who mounted it may control it; run this as that user`));
     else end(new DaemonUnreachableError(`the coffer daemon for ${mountpoint} does not answer (${code ?? error.message}); if it crashed, run coffer umount ${mountpoint} to clear the dead mount`));
   });
   socket.on("data", (chunk: string) => {
@@ -56,6 +61,17 @@ function openConversation(
   });
   socket.on("close", () => end(null));
   return socket;
+}
+
+/** A coffer mount whose socket we cannot see: root's, in the owner-only /run/coffer. */
+function mountedByOtherUser(mountpoint: string): boolean {
+  if (!cofferMounts().includes(canonicalMountpoint(mountpoint))) return false;
+  try {
+    accessSync(SYSTEM_RUNTIME_DIR, constants.X_OK);
+    return false;
+  } catch {
+    return existsSync(SYSTEM_RUNTIME_DIR);
+  }
 }
 
 /** Sends `command` to the daemon serving `mountpoint`; resolves with the "done" result. */
@@ -87,7 +103,9 @@ export function controlRequest(
 
 /** The daemon's current snapshot (what `coffer stat` prints). */
 export async function fetchSnapshot(mountpoint: string): Promise<Snapshot> {
-  return Snapshot.parse(await controlRequest(mountpoint, { op: "stat" }));
+  const parsed = Snapshot.safeParse(await controlRequest(mountpoint, { op: "stat" }));
+  if (!parsed.success) throw new UserError(`the coffer daemon for ${mountpoint} sent an unreadable snapshot (${describeIssue(parsed.error)}); see its log`, 1);
+  return parsed.data;
 }
 
 export interface Subscription {
