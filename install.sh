@@ -23,6 +23,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # test S3 server (s3rver needs Node, not Bun).
 # fio is for the test suite (it verifies data written through a mount).
 pkgs=(fuse3 python3 ca-certificates fio)
+pkgs+=(tmux) # the coffer dash test drives the dashboard in a real terminal
 # A machine may bring its own Node: then Debian's is not needed.
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 need=()

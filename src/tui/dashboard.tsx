@@ -26,8 +26,7 @@ export function Dashboard(p: DashboardProps) {
       {p.views.length > 1
         ? p.views.map((v, i) => <SummaryLine key={v.mountpoint} view={v} selected={v === selected} width={width} index={i} />)
         : null}
-      <MountDetail view={selected} width={width} now={p.now} />
-      {p.showHelp ? <HelpPanel width={width} /> : null}
+      {p.showHelp ? <HelpPanel width={width} /> : <MountDetail view={selected} width={width} now={p.now} />}
       <KeyLine message={message} />
     </Box>
   );

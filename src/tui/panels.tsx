@@ -46,8 +46,9 @@ export function StorePanel(p: {
       <Text wrap="truncate-end">{`${p.latencyMs === null ? "-" : Math.round(p.latencyMs)} ms latency, ${p.retries} retries, ${p.failures} failed`}</Text>
       <Text wrap="truncate-end">{`downloads: ${p.downloadsInFlight} running, ${formatRate(p.downloadRate)}`}</Text>
       <Text color={healthy ? "green" : "red"} wrap="truncate-end">
-        {p.lastError ? `last error ${formatDuration(p.lastError.agoMs)} ago: ${p.lastError.message}` : "no errors"}
+        {p.lastError ? `last error ${formatDuration(p.lastError.agoMs)} ago:` : "no errors"}
       </Text>
+      <Text color={healthy ? undefined : "red"} wrap="truncate-end">{p.lastError ? p.lastError.message : " "}</Text>
     </Panel>
   );
 }
@@ -102,14 +103,16 @@ export function ShutdownPanel(p: {
   );
 }
 
+/** One line: mount point, state, uptime and pid first (they matter most), the storage URL last (truncated). */
 export function MountHeader(p: { mountpoint: string; url: string; state: string; uptimeMs: number | null; selected: boolean; pid: number | null }) {
   return (
-    <Box>
-      <Text wrap="truncate-end" inverse={p.selected} bold>{` ${p.mountpoint} `}</Text>
-      <Text wrap="truncate-end">{` ${p.url}  `}</Text>
-      <Text wrap="truncate-end" color={p.state === "running" ? "green" : "yellow"}>{p.state}</Text>
-      <Text wrap="truncate-end" dimColor>{p.uptimeMs === null ? "" : `  up ${formatDuration(p.uptimeMs)}${p.pid ? `, pid ${p.pid}` : ""}`}</Text>
-    </Box>
+    <Text wrap="truncate-end">
+      <Text inverse={p.selected} bold>{` ${p.mountpoint} `}</Text>
+      {"  "}
+      <Text color={p.state === "running" ? "green" : p.state === "safe" ? "green" : "yellow"} bold>{p.state}</Text>
+      <Text dimColor>{p.uptimeMs === null ? "" : `  up ${formatDuration(p.uptimeMs)}${p.pid ? `, pid ${p.pid}` : ""}`}</Text>
+      {`  ${p.url}`}
+    </Text>
   );
 }
 

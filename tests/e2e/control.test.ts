@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { CofferSandbox } from "../support/coffer-cli.ts";
 import { subscribe } from "../../src/control/client.ts";
 import { systemSocketPath } from "../../src/control/paths.ts";
+import { cofferMounts } from "../../src/control/discover.ts";
 import type { Snapshot } from "../../src/control/protocol.ts";
 import { cacheDirFor } from "../../src/fs/mount.ts";
 
@@ -33,6 +34,7 @@ describe("control API on a real mount", () => {
   test("the snapshot changes after writes", async () => {
     const before = await stat();
     expect(before.state).toBe("running");
+    expect(cofferMounts()).toContain(mnt); // what coffer dash without arguments shows
     writeFileSync(join(mnt, "eight.bin"), randomBytes(8 << 20));
     const after = await stat();
     expect(after.space.logicalBytes - before.space.logicalBytes).toBe(8 << 20);
