@@ -3,7 +3,7 @@ import React from "react";
 import { Box, Text } from "ink";
 import { finalFlushProgress, secondsToClean, type MountView } from "./model.ts";
 import {
-  CachePanel, HelpPanel, KeyLine, MetadataPanel, MountHeader, ShutdownPanel, SpacePanel, StorePanel, UploadPanel,
+  CachePanel, HelpPanel, KeyLine, UploadChartPanel, MetadataPanel, MountHeader, ShutdownPanel, SpacePanel, StorePanel, UploadPanel,
 } from "./panels.tsx";
 import { formatBytes, formatRate } from "./text.ts";
 
@@ -11,6 +11,10 @@ export interface DashboardProps {
   views: MountView[];
   selected: number;
   width: number;
+  /** Terminal rows; a tall terminal gets an upload-rate chart under the panels. */
+  height?: number;
+  /** How often snapshots arrive (the chart's time axis). */
+  intervalMs?: number;
   showHelp: boolean;
   /** The current time (ms since the epoch), for "n s ago". */
   now: number;
@@ -20,23 +24,38 @@ export function Dashboard(p: DashboardProps) {
   const width = Math.max(40, p.width);
   if (p.views.length === 0) return <Text>No coffer mounts to show.</Text>;
   const selected = p.views[Math.min(p.selected, p.views.length - 1)]!;
-  const message = p.views.map((v) => v.message).find((m) => m) ?? null;
+  // A key's outcome; a dead or lost mount's reason is already in its detail view, so it is not repeated.
+  const message = selected.status === "live" ? selected.message : null;
   return (
     <Box flexDirection="column" width={width}>
       {p.views.length > 1
         ? p.views.map((v, i) => <SummaryLine key={v.mountpoint} view={v} selected={v === selected} width={width} index={i} />)
         : null}
       {p.showHelp ? <HelpPanel width={width} /> : <MountDetail view={selected} width={width} now={p.now} />}
+      {!p.showHelp && selected.snapshot && chartRows(p.height ?? 24, p.views.length) > 0
+        ? <UploadChartPanel width={width} rows={chartRows(p.height ?? 24, p.views.length)} history={selected.uploadHistory} intervalMs={p.intervalMs ?? 500} />
+        : null}
       <KeyLine message={message} />
     </Box>
   );
 }
 
+/**
+ * Chart lines that fit below the panels: the panels, the header and the key lines take at most 24 rows
+ * (the smallest terminal we support), each further mount one summary line; the chart's border and title 3.
+ */
+export function chartRows(height: number, mounts: number): number {
+  const spare = height - 24 - (mounts > 1 ? mounts : 0) - 3;
+  return spare >= 4 ? Math.min(16, spare) : 0;
+}
+
 function SummaryLine(p: { view: MountView; selected: boolean; width: number; index: number }) {
   const s = p.view.snapshot;
-  const text = s
-    ? `${p.view.status === "live" ? s.state : p.view.status}: dirty ${formatBytes(s.cache.dirtyBytes)}, up ${formatRate(s.uploads.bytesPerSecond)}`
-    : p.view.status;
+  const text = p.view.status === "safe"
+    ? "unmounted, everything stored: safe to power off"
+    : s && p.view.status === "live"
+      ? `${s.state}: dirty ${formatBytes(s.cache.dirtyBytes)}, up ${formatRate(s.uploads.bytesPerSecond)}`
+      : p.view.status;
   return (
     <Text inverse={p.selected} wrap="truncate-end">{`${p.index + 1}. ${p.view.mountpoint}  ${text}`}</Text>
   );

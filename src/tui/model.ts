@@ -19,7 +19,8 @@ export interface MountView {
   message: string | null;
 }
 
-export const HISTORY_LENGTH = 120;
+/** Enough samples for the widest chart (a 400-column terminal). */
+export const HISTORY_LENGTH = 400;
 
 export function initialView(mountpoint: string): MountView {
   return { mountpoint, status: "connecting", snapshot: null, uploadHistory: [], finalFlush: null, message: null };

@@ -1,7 +1,7 @@
 // The dashboard's leaf components: each panel takes plain numbers and strings as props and only draws them.
 import React from "react";
 import { Box, Text } from "ink";
-import { formatBytes, formatDuration, formatRate, meter, percent, sparkline } from "./text.ts";
+import { chart, formatBytes, formatDuration, formatRate, meter, percent, sparkline, tailLines } from "./text.ts";
 
 export function Panel(props: { title: string; width: number; children: React.ReactNode; color?: string }) {
   return (
@@ -48,7 +48,9 @@ export function StorePanel(p: {
       <Text color={healthy ? "green" : "red"} wrap="truncate-end">
         {p.lastError ? `last error ${formatDuration(p.lastError.agoMs)} ago:` : "no errors"}
       </Text>
-      <Text color={healthy ? undefined : "red"} wrap="truncate-end">{p.lastError ? p.lastError.message : " "}</Text>
+      {tailLines(p.lastError?.message ?? "", inner(p.width), 2).map((line, i) => (
+        <Text key={i} color={healthy ? undefined : "red"} wrap="truncate-end">{line || " "}</Text>
+      ))}
     </Panel>
   );
 }
@@ -69,6 +71,19 @@ export function SpacePanel(p: { width: number; logicalBytes: number; dedupBytes:
       <Text wrap="truncate-end">{`logical ${formatBytes(p.logicalBytes)} in ${p.entries} entries`}</Text>
       <Text wrap="truncate-end">{`after dedup ${formatBytes(p.dedupBytes)} (${percent(p.dedupBytes, p.logicalBytes)})`}</Text>
       <Text wrap="truncate-end">{`stored ${formatBytes(p.storedBytes)} (${percent(p.storedBytes, p.dedupBytes)}), ${p.storedObjects} objects`}</Text>
+    </Panel>
+  );
+}
+
+/** On a tall terminal: the upload rate over the last minutes as a chart `rows` lines high, with its peak. */
+export function UploadChartPanel(p: { width: number; rows: number; history: number[]; intervalMs: number }) {
+  const width = inner(p.width);
+  const shown = p.history.slice(-width);
+  const peak = Math.max(0, ...shown);
+  const span = formatDuration(shown.length * p.intervalMs);
+  return (
+    <Panel title={`Upload rate, last ${span} (peak ${formatRate(peak)})`} width={p.width} color="cyan">
+      {chart(shown, width, p.rows).map((line, i) => <Text key={i} color="cyan">{line}</Text>)}
     </Panel>
   );
 }

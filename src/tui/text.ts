@@ -33,3 +33,34 @@ export function sparkline(values: number[], width: number): string {
   const line = shown.map((v) => (max > 0 && v > 0 ? SPARKS[Math.min(SPARKS.length - 1, Math.floor((v / max) * (SPARKS.length - 1)))] : " ")).join("");
   return line.padStart(Math.max(1, width), " ");
 }
+
+/**
+ * `text` in exactly `count` lines of at most `width` characters; when it is longer, its end is kept (an
+ * error message ends with its cause, e.g. "…: ENOSPC: no space left on device") and "…" marks the cut.
+ */
+export function tailLines(text: string, width: number, count: number): string[] {
+  const room = Math.max(1, width) * count;
+  const shown = text.length > room ? `…${text.slice(text.length - room + 1)}` : text;
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) lines.push(shown.slice(i * width, (i + 1) * width));
+  return lines;
+}
+
+/**
+ * The last `width` values as a bar chart `rows` lines high, scaled to their maximum; lines top first. Each
+ * cell is a full block or one of the eighth blocks, so a bar's height has 8 steps per line.
+ */
+export function chart(values: number[], width: number, rows: number): string[] {
+  const shown = values.slice(-Math.max(1, width));
+  const max = Math.max(0, ...shown);
+  const eighths = shown.map((v) => (max > 0 && v > 0 ? Math.max(1, Math.round((v / max) * rows * 8)) : 0));
+  const lines: string[] = [];
+  for (let row = rows - 1; row >= 0; row--) {
+    const line = eighths.map((e) => {
+      const inRow = Math.min(8, Math.max(0, e - row * 8));
+      return inRow === 0 ? " " : SPARKS[inRow - 1]!;
+    }).join("");
+    lines.push(line.padStart(Math.max(1, width), " "));
+  }
+  return lines;
+}

@@ -185,8 +185,9 @@ export class CofferFs implements RawFileSystem {
 
   /** Upload every dirty block and then the metadata; resolves when all is in the store. */
   async flushAll(progress?: (p: FlushProgress) => void): Promise<void> {
+    const before = this.p.uploads.uploadedBytes;
     await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
-    const up = this.p.uploads.uploadedBytes;
+    const up = this.p.uploads.uploadedBytes - before; // this flush's bytes, as the "blocks" reports count them
     progress?.({ dirtyBytes: 0, uploadedBytes: up, phase: "metadata" });
     if (this.p.metaSync.changed) await this.p.metaSync.upload();
     await this.p.removal.run();

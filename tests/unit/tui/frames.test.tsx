@@ -26,8 +26,8 @@ function snap(change: (s: Snapshot) => void = () => {}): Snapshot {
 
 const viewOf = (...snapshots: Snapshot[]): MountView => snapshots.reduce(withSnapshot, initialView("/srv/coffer"));
 
-function frame(view: MountView, width = 80): string {
-  const { lastFrame, unmount } = render(<Dashboard views={[view]} selected={0} width={width} showHelp={false} now={NOW} />);
+function frame(view: MountView, width = 80, height = 24): string {
+  const { lastFrame, unmount } = render(<Dashboard views={[view]} selected={0} width={width} height={height} showHelp={false} now={NOW} />);
   const text = lastFrame() ?? "";
   unmount();
   return text;
@@ -89,6 +89,14 @@ describe("dashboard frames", () => {
     expectFits(text, 80, 24);
   });
 
+  test("store error: a message too long for the panel keeps its end, where the cause is", () => {
+    const message = "writing data/a80380f22ed83da21c2f3212-116: ENOSPC: no space left on device, write";
+    const text = frame(viewOf(snap((s) => (s.store.lastError = { kind: "permanent", message, at: NOW - 2000 }))));
+    expect(text).toContain("…");
+    expect(text.replace(/[│ \n]/g, "")).toContain("ENOSPC:nospaceleftondevice,write");
+    expectFits(text, 80, 24);
+  });
+
   test("flushing at shutdown: progress of the final flush and time left", () => {
     const text = frame(viewOf(
       snap((s) => ((s.state = "unmounting"), (s.cache.dirtyBytes = 300 * MiB))),
@@ -130,6 +138,15 @@ describe("dashboard frames", () => {
     expectFits(wide, 200, 50);
   });
 
+  test("a tall terminal adds an upload-rate chart; 80x24 has none", () => {
+    const view = [10, 20, 40, 80, 40, 0, 20].reduce((v, rate) => withSnapshot(v, snap((s) => (s.uploads.bytesPerSecond = rate * MiB))), initialView("/srv/coffer"));
+    const tall = frame(view, 200, 50);
+    expect(tall).toContain("Upload rate, last 4 s (peak 80.0 MiB/s)");
+    expect(tall).toMatch(/█/);
+    expectFits(tall, 200, 50);
+    expect(frame(view, 80, 24)).not.toContain("Upload rate");
+  });
+
   test("several mounts: one summary line each above the selected one's panels", () => {
     const other = withSnapshot(initialView("/srv/other"), snap((s) => ((s.mountpoint = "/srv/other"), (s.cache.dirtyBytes = 5 * MiB))));
     const { lastFrame, unmount } = render(<Dashboard views={[viewOf(snap()), other]} selected={1} width={80} showHelp={false} now={NOW} />);
@@ -137,6 +154,11 @@ describe("dashboard frames", () => {
     unmount();
     expect(text).toContain("1. /srv/coffer  running: dirty 0 B");
     expect(text).toContain("2. /srv/other  running: dirty 5.00 MiB");
+    const gone = withEnd(initialView("/srv/gone"), "no coffer daemon serves /srv/gone; check the path, or mount it with coffer mount");
+    const both = render(<Dashboard views={[gone, viewOf(snap())]} selected={0} width={80} showHelp={false} now={NOW} />);
+    const shown = both.lastFrame() ?? "";
+    both.unmount();
+    expect(shown.split("no coffer daemon serves /srv/gone")).toHaveLength(2); // said once, in its detail view
     expectFits(text, 80, 24);
   });
 
