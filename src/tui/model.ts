@@ -28,12 +28,15 @@ export function initialView(mountpoint: string): MountView {
 
 export function withSnapshot(view: MountView, snapshot: Snapshot): MountView {
   const ending = snapshot.state === "unmounting" || snapshot.state === "stopped";
+  const endBegins = ending && view.finalFlush === null;
   return {
     ...view,
     status: "live",
     snapshot,
     uploadHistory: [...view.uploadHistory, snapshot.uploads.bytesPerSecond].slice(-HISTORY_LENGTH),
-    finalFlush: view.finalFlush ?? (ending ? { startedAt: snapshot.at, startDirtyBytes: snapshot.cache.dirtyBytes } : null),
+    finalFlush: endBegins ? { startedAt: snapshot.at, startDirtyBytes: snapshot.cache.dirtyBytes } : view.finalFlush,
+    // an earlier key's outcome ("flushed") would read as news about the final flush
+    message: endBegins ? null : view.message,
   };
 }
 

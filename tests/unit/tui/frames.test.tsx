@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import React from "react";
 import { render } from "ink-testing-library";
 import { Dashboard } from "../../../src/tui/dashboard.tsx";
-import { initialView, withEnd, withSnapshot, type MountView } from "../../../src/tui/model.ts";
+import { initialView, withEnd, withMessage, withSnapshot, type MountView } from "../../../src/tui/model.ts";
 import { plainLine } from "../../../src/tui/plain.ts";
 import type { Snapshot } from "../../../src/control/protocol.ts";
 
@@ -108,6 +108,13 @@ describe("dashboard frames", () => {
     expect(text).toContain("2 s left; do not power off yet");
     expect(text).not.toContain("Safe to power off");
     expectFits(text, 80, 24);
+  });
+
+  test("the final flush clears an earlier key's outcome", () => {
+    const flushed = withMessage(viewOf(snap()), "/srv/coffer: flushed: every dirty block and the metadata are stored");
+    expect(frame(flushed)).toContain("flushed: every dirty block");
+    const ending = withSnapshot(flushed, snap((s) => ((s.state = "unmounting"), (s.cache.dirtyBytes = 8 * MiB))));
+    expect(frame(ending)).not.toContain("flushed: every dirty block");
   });
 
   test("safe to power off: the daemon said stopped, then exited", () => {
