@@ -34,7 +34,8 @@ export function byteProgress(stream: NodeJS.WriteStream = process.stderr): ByteP
       if (!tty) {
         if (Date.now() - lastLine < PLAIN_LINE_EVERY_MS) return;
         lastLine = Date.now();
-        stream.write(`${p.label}: ${p.done} of ${p.size} ${verb}, ${p.rate}, ${p.left} left\n`);
+        // with no bytes to move (metadata only, or nothing dirty) sizes and rates would only read "0 B of 0 B"
+        stream.write(total > 0 ? `${p.label}: ${p.done} of ${p.size} ${verb}, ${p.rate}, ${p.left} left\n` : `${p.label}…\n`);
         return;
       }
       if (!bar) {

@@ -10,6 +10,7 @@ export function plainLine(view: MountView): string {
   if (!s) return `${view.mountpoint}: connecting`;
   const flush = finalFlushProgress(view);
   if (flush) {
+    if (flush.total === 0) return `${view.mountpoint}: final flush, no dirty data, storing the metadata; do not power off`;
     const left = flush.secondsLeft === null ? "waiting for the store" : `${formatDuration(flush.secondsLeft * 1000)} left`;
     return `${view.mountpoint}: final flush ${formatBytes(flush.done)} of ${formatBytes(flush.total)} stored, ${left}; do not power off`;
   }

@@ -37,3 +37,12 @@ test("not on a terminal: nothing for a short operation, then one plain line ever
   expect(lines[0]).toMatch(/^storing dirty blocks: 5\.00 MiB of 10\.0 MiB stored, [\d.]+ (KiB|MiB)\/s, \d+ s left$/);
   expect(text()).not.toContain("\x1b"); // no escape codes for journald and scripts
 }, 20_000);
+
+test("not on a terminal, with no bytes to store: the phase alone, not 0 B of 0 B", async () => {
+  const { stream, text } = fakeStream(false);
+  const bar = byteProgress(stream);
+  await Bun.sleep(PLAIN_LINE_EVERY_MS + 100);
+  bar.update("storing metadata", 0, 0);
+  bar.end();
+  expect(text()).toBe("storing metadata…\n");
+}, 20_000);

@@ -110,6 +110,11 @@ describe("dashboard frames", () => {
     expectFits(text, 80, 24);
   });
 
+  test("plain line of a final flush with nothing dirty says so, not 0 B of 0 B", () => {
+    const view = viewOf(snap((s) => (s.state = "unmounting")));
+    expect(plainLine(view)).toBe("/srv/coffer: final flush, no dirty data, storing the metadata; do not power off");
+  });
+
   test("the final flush clears an earlier key's outcome", () => {
     const flushed = withMessage(viewOf(snap()), "/srv/coffer: flushed: every dirty block and the metadata are stored");
     expect(frame(flushed)).toContain("flushed: every dirty block");
