@@ -51,7 +51,7 @@ describe("coffer on local://", () => {
     expect(made.stderr).toBe("");
     expect(made.code).toBe(0);
   });
-  afterAll(() => box.cleanup());
+  afterAll(() => box.cleanup(), 120_000); // removing GiBs of store and cache takes a while on a loaded machine
 
   test("mount, write a tree, a 1 GiB random file and a marker, unmount", async () => {
     const mounted = await box.mount(url, mnt, ["--cachedir", box.dir("cache1")]);
