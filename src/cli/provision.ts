@@ -213,5 +213,5 @@ function printSummary(cfg: ProvisionConfig): void {
   const unit = unitNameFor(cfg.mountpoint);
   say(`Share users act as ${cfg.owner.user}:${cfg.owner.group} (Samba force user/group, NFS all_squash); the unit gives a fresh share root to them with mode ${cfg.rootMode}.`);
   say(`/etc/fuse.conf: left alone (the unit mounts as root, which needs no user_allow_other).`);
-  say(`Start it: systemctl enable --now '${unit}'`);
+  say(`Start it where systemd runs: systemctl enable --now '${unit}'`);
 }
