@@ -83,7 +83,7 @@ describe("Samba share over a Coffer mount (live smbd on 127.0.0.1)", () => {
     const ids = ensureAccount();
     box.addAuth(url, { "fs-passphrase": "samba live test" });
     expect((await box.coffer(["mkfs", "--authfile", box.authfile, url])).code).toBe(0);
-    const mounted = await box.coffer(["mount", "--allow-other", "--cachedir", box.dir("cache1"), "--authfile", box.authfile, url, mnt]);
+    const mounted = await box.mount(url, mnt, ["--allow-other", "--cachedir", box.dir("cache1")]);
     expect(mounted.stderr).toBe("");
 
     const cfg = parseProvisionConfig({
@@ -125,7 +125,8 @@ describe("Samba share over a Coffer mount (live smbd on 127.0.0.1)", () => {
     const added = run(["smbpasswd", "-c", smbConf, "-a", "-s", USER], `${SMB_PASSWORD}\n${SMB_PASSWORD}\n`);
     expect(added.code).toBe(0);
 
-    smbd = Bun.spawn(["smbd", "--foreground", "--no-process-group", "--debug-stdout", "--configfile", smbConf], { stdout: "ignore", stderr: "ignore" });
+    // smbd makes its own process group (no --no-process-group): at exit it signals its group, which must not be ours.
+    smbd = Bun.spawn(["smbd", "--foreground", "--debug-stdout", "--configfile", smbConf], { stdout: "ignore", stderr: "ignore" });
     const deadline = Date.now() + 30_000;
     for (;;) {
       const ok = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
@@ -190,7 +191,7 @@ describe("Samba share over a Coffer mount (live smbd on 127.0.0.1)", () => {
     expect(refused.out).toContain("NT_STATUS_");
     const emptyCache = box.dir("cache2");
     expect(readdirSync(emptyCache)).toEqual([]);
-    const again = await box.coffer(["mount", "--allow-other", "--cachedir", emptyCache, "--authfile", box.authfile, url, mnt]);
+    const again = await box.mount(url, mnt, ["--allow-other", "--cachedir", emptyCache]);
     expect(again.stderr).toBe("");
     expect(sha256(join(mnt, "big.bin"))).toBe(sha256(join(work, "big.bin")));
     expect(treeDigest(join(mnt, "tree"))).toEqual(treeDigest(join(work, "tree")));
