@@ -30,7 +30,7 @@ else
     coffer umount "$demo_mountpoint"
   fi
   started=()
-  if demo_is_mounted && stat "$demo_mountpoint" >/dev/null 2>&1; then
+  if demo_is_mounted && stat -f "$demo_mountpoint" >/dev/null 2>&1; then
     echo "The demo is already mounted at $demo_mountpoint."
   else
     started+=("the daemon with the unit's own ExecStart")
@@ -40,7 +40,7 @@ else
     setsid nohup $(unit_line ExecStart) >>"$demo_log" 2>&1 </dev/null &
     daemon=$!
     for _ in $(seq 1 600); do
-      demo_is_mounted && stat "$demo_mountpoint" >/dev/null 2>&1 && break
+      demo_is_mounted && stat -f "$demo_mountpoint" >/dev/null 2>&1 && break
       kill -0 "$daemon" 2>/dev/null || { echo "demo.sh: the mount daemon exited; see $demo_log" >&2; tail -3 "$demo_log" >&2; exit 1; }
       sleep 0.2
     done
