@@ -20,6 +20,7 @@ const session = await mountFuse(fs, {
   subtype: "coffer",
   allowOther: flags.includes("--allow-other"),
   defaultPermissions: true,
+  posixAcl: true,
 });
 await session.ready;
 console.log(`ready ${session.mountpoint}`);

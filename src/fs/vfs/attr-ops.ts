@@ -1,6 +1,7 @@
 // Attribute operations: getattr, setattr (chmod/chown/truncate/utimens with ctime rules), access, statfs.
 import type { AttrOut, RequestContext, SetattrIn, StatfsOut } from "../fuse/raw-fs.ts";
 import { EACCES, EINVAL, EISDIR, FuseError } from "../fuse/errno.ts";
+import { ACL_ACCESS_XATTR, chmodAcl } from "../posix-acl.ts";
 import { ATTR_TTL, type VfsCore, S_IFMT, S_ISGID, S_ISUID, isDir, isReg, nowNs } from "./core.ts";
 
 export const FATTR_MODE = 1 << 0;
@@ -49,6 +50,10 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
   if (v & FATTR_MODE) {
     // the kernel already applied the SGID and kill-suid rules (setattr_prepare / notify_change)
     i.mode = (i.mode & S_IFMT) | (a.mode & 0o7777);
+    // an access ACL follows the mode (posix_acl_chmod); the kernel forgets its cached copy after SETATTR
+    const acl = c.inodes.getXattr(nodeid, ACL_ACCESS_XATTR);
+    const changed = acl && chmodAcl(acl, i.mode);
+    if (changed) c.inodes.setXattr(nodeid, ACL_ACCESS_XATTR, changed);
   }
   if (v & (FATTR_UID | FATTR_GID)) {
     if (v & FATTR_UID) i.uid = a.uid;
