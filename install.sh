@@ -23,6 +23,8 @@ step() { printf '\n==> %s\n' "$*"; }
 # test S3 server (s3rver needs Node, not Bun).
 # fio is for the test suite (it verifies data written through a mount).
 pkgs=(fuse3 python3 ca-certificates fio)
+# Shares: setfacl/getfacl for the ACL tests; nfs-ganesha (FSAL VFS), rpcbind, ip and the libnfs client for the live NFS test.
+pkgs+=(acl nfs-ganesha nfs-ganesha-vfs libnfs-utils rpcbind iproute2)
 # A machine may bring its own Node: then Debian's is not needed.
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 need=()
