@@ -19,7 +19,7 @@ import { MemNode, now, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IX
 import { listDirectory } from "./listing.ts";
 import { renameEntry } from "./rename.ts";
 import { XattrStore } from "./xattrs.ts";
-import { ACL_ACCESS_XATTR, ACL_DEFAULT_XATTR, applyAccessAcl, chmodAcl, inheritAcl } from "../../src/fs/posix-acl.ts";
+import { ACL_ACCESS_XATTR, ACL_DEFAULT_XATTR, applyAccessAcl, chmodAcl, inheritAcl, isAclName } from "../../src/fs/posix-acl.ts";
 
 export interface MemFsOptions {
   /** Owner of the root directory (default: the serving process's). */
@@ -330,7 +330,10 @@ export class MemFs implements RawFileSystem {
 
   removexattr(_ctx: RequestContext, nodeid: number, name: string): void {
     const node = this.inodes.get(nodeid);
-    if (!node.xattrs.delete(name)) throw new FuseError(ENODATA);
+    if (!node.xattrs.delete(name)) {
+      if (isAclName(name)) return; // as local filesystems do: removing an ACL there is none of succeeds
+      throw new FuseError(ENODATA);
+    }
     node.touchCtime();
   }
 

@@ -14,6 +14,9 @@
 export const ACL_ACCESS_XATTR = "system.posix_acl_access";
 export const ACL_DEFAULT_XATTR = "system.posix_acl_default";
 
+/** True for the two names the kernel routes through its ACL code. */
+export const isAclName = (name: string): boolean => name === ACL_ACCESS_XATTR || name === ACL_DEFAULT_XATTR;
+
 const VERSION = 2;
 const HEADER = 4;
 const ENTRY = 8;

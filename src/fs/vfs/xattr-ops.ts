@@ -1,7 +1,7 @@
 // Extended attributes: set (CREATE/REPLACE flags, values up to 64 KiB), get, list, remove; each change sets ctime.
 import { E2BIG, EEXIST, EINVAL, ENODATA, ERANGE, FuseError } from "../fuse/errno.ts";
 import type { RequestContext } from "../fuse/raw-fs.ts";
-import { ACL_ACCESS_XATTR, applyAccessAcl } from "../posix-acl.ts";
+import { ACL_ACCESS_XATTR, applyAccessAcl, isAclName } from "../posix-acl.ts";
 import { type VfsCore, nowNs } from "./core.ts";
 
 const XATTR_CREATE = 1;
@@ -60,7 +60,10 @@ export function listxattr(c: VfsCore, nodeid: number): string[] {
 export function removexattr(c: VfsCore, nodeid: number, name: string): void {
   const i = c.get(nodeid);
   c.tx(() => {
-    if (!c.inodes.removeXattr(nodeid, name)) throw new FuseError(ENODATA);
+    if (!c.inodes.removeXattr(nodeid, name)) {
+      if (isAclName(name)) return; // removing an ACL there is none of succeeds (an equivalent one is never kept)
+      throw new FuseError(ENODATA);
+    }
     i.ctimeNs = nowNs();
     c.inodes.update(i);
   });
