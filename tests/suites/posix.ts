@@ -29,7 +29,7 @@ export function posixSuite(name: string, getDir: () => string, opts: PosixSuiteO
     linkTests(c);
     renameTests(c);
     attrTests(c);
-    concurrencyTests(c);
     aclTests(c);
+    concurrencyTests(c);
   });
 }
