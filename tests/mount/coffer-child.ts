@@ -1,6 +1,6 @@
 // Serves a CofferFs (local:// store) over FUSE from a child process for mount tests: prints "ready MOUNTPOINT", SIGTERM unmounts + closes.
 //
-// Usage: bun tests/mount/coffer-child.ts MOUNTPOINT STORE_DIR CACHE_DIR MASTER_HEX [--mkfs] [--block-size=N] [--allow-other] [--no-posix-acl]
+// Usage: bun tests/mount/coffer-child.ts MOUNTPOINT STORE_DIR CACHE_DIR MASTER_HEX [--mkfs] [--block-size=N] [--allow-other]
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { mountFuse } from "../../src/fs/fuse/index.ts";
 import { LocalBackend } from "../../src/fs/store/local.ts";
@@ -20,7 +20,7 @@ const session = await mountFuse(fs, {
   subtype: "coffer",
   allowOther: flags.includes("--allow-other"),
   defaultPermissions: true,
-  posixAcl: !flags.includes("--no-posix-acl"), // benchmarks compare against the kernel without ACL support
+  posixAcl: !flags.includes("--no-posix-acl"), // --no-posix-acl: for bench/acl-cost.ts, the kernel without ACL support
 });
 await session.ready;
 console.log(`ready ${session.mountpoint}`);

@@ -47,13 +47,13 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
   }
   const now = nowNs();
   const i = c.get(nodeid); // fresh: other requests may have run while resize awaited
+  let acl: Uint8Array | null = null;
   if (v & FATTR_MODE) {
     // the kernel already applied the SGID and kill-suid rules (setattr_prepare / notify_change)
     i.mode = (i.mode & S_IFMT) | (a.mode & 0o7777);
     // an access ACL follows the mode (posix_acl_chmod); the kernel forgets its cached copy after SETATTR
-    const acl = c.inodes.getXattr(nodeid, ACL_ACCESS_XATTR);
-    const changed = acl && chmodAcl(acl, i.mode);
-    if (changed) c.inodes.setXattr(nodeid, ACL_ACCESS_XATTR, changed);
+    const old = c.inodes.getXattr(nodeid, ACL_ACCESS_XATTR);
+    acl = old && chmodAcl(old, i.mode);
   }
   if (v & (FATTR_UID | FATTR_GID)) {
     if (v & FATTR_UID) i.uid = a.uid;
@@ -70,7 +70,10 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
   if (v & FATTR_MTIME_NOW) i.mtimeNs = now;
   else if (v & FATTR_MTIME) i.mtimeNs = ts(a.mtime, a.mtimensec);
   i.ctimeNs = v & FATTR_CTIME ? ts(a.ctime, a.ctimensec) : now;
-  c.inodes.update(i);
+  c.tx(() => {
+    if (acl) c.inodes.setXattr(nodeid, ACL_ACCESS_XATTR, acl); // in the same commit as the mode
+    c.inodes.update(i);
+  });
   return { attrValid: ATTR_TTL, attr: c.attr(i) };
 }
 
