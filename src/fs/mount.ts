@@ -147,6 +147,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       subtype: "coffer",
       allowOther: req.allowOther,
       defaultPermissions: true,
+      posixAcl: true, // CofferFs keeps modes and ACLs in sync (src/fs/posix-acl.ts)
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));
