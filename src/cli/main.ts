@@ -6,6 +6,8 @@ import { mkfsCommand } from "./mkfs.ts";
 import { mountCommand } from "./mount.ts";
 import { statCommand } from "./stat.ts";
 import { umountCommand } from "./umount.ts";
+import { addAdminCommands } from "./admin-commands.ts";
+import { addManPages } from "./help.ts";
 
 export function buildProgram(): Command {
   const program = new Command("coffer")
@@ -57,6 +59,8 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON object")
     .action((mountpoint: string, opts) => statCommand(mountpoint, opts));
 
+  addAdminCommands(program);
+  addManPages(program);
   return program;
 }
 
