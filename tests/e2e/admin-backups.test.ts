@@ -4,22 +4,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
+import { expectOneLine, storeListing } from "../support/refusal.ts";
 
 const PASS = "backups passphrase";
-
-function expectOneLine(r: { code: number; stderr: string }, pattern: RegExp): void {
-  expect(r.code).not.toBe(0);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-}
-
-/** Every object file of a local:// store with its size: to show a refused command changed nothing. */
-function storeListing(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[])
-    .filter((e) => e.isFile() && e.name.endsWith("#"))
-    .map((e) => `${join(e.parentPath, e.name)} ${readFileSync(join(e.parentPath, e.name)).length}`)
-    .sort();
-}
 
 describe("coffer backups", () => {
   const box = new CofferSandbox();

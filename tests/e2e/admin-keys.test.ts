@@ -7,19 +7,13 @@ import { keyIdsInUse } from "../../src/fs/admin/reencrypt.ts";
 import { KEY_OBJECT, unlockKeyObject } from "../../src/fs/store/key-object.ts";
 import { openBackend } from "../../src/fs/store/open.ts";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
+import { expectOneLine, storeListing } from "../support/refusal.ts";
 
 /** An authinfo file of its own per passphrase (sections for the same URL would be ambiguous). */
 function authFile(box: CofferSandbox, name: string, url: string, passphrase: string): string {
   const path = join(box.dir("auth"), name);
   writeFileSync(path, `[fs]\nstorage-url: ${url}\nfs-passphrase: ${passphrase}\n`, { mode: 0o600 });
   return path;
-}
-
-/** Expects a refusal: exit ≠ 0 and exactly one line on stderr matching `pattern`. */
-function expectOneLine(r: { code: number; stderr: string }, pattern: RegExp): void {
-  expect(r.code).not.toBe(0);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
 }
 
 /** afterAll: a test that timed out inside mountAndRun left its mount; end it, then remove the sandbox. */
@@ -50,7 +44,6 @@ describe("coffer passphrase", () => {
   const oldAuth = authFile(box, "old", url, "old passphrase 1");
   const newAuth = authFile(box, "new", url, "new passphrase 2");
   const newPassFile = join(box.root, "new-pass");
-  const keyFile = join(store, `${KEY_OBJECT}#`);
   const data = randomBytes(300_000);
 
   beforeAll(async () => {
@@ -60,14 +53,14 @@ describe("coffer passphrase", () => {
   afterAll(() => cleanup(box, mnt));
 
   test("bad input changes nothing: wrong passphrase, missing file, no terminal", async () => {
-    const before = readFileSync(keyFile);
+    const before = storeListing(store);
     expectOneLine(await box.coffer(["passphrase", "--authfile", newAuth, "--new-passphrase-file", newPassFile, url]), /wrong passphrase/);
     expectOneLine(await box.coffer(["passphrase", "--authfile", oldAuth, "--new-passphrase-file", join(box.root, "nope"), url]), /cannot read --new-passphrase-file .*ENOENT/);
     expectOneLine(await box.coffer(["passphrase", "--authfile", oldAuth, url]), /no terminal to ask on; give it with --new-passphrase-file/);
     const empty = join(box.root, "empty");
     writeFileSync(empty, "\n");
     expectOneLine(await box.coffer(["passphrase", "--authfile", oldAuth, "--new-passphrase-file", empty, url]), /is empty/);
-    expect(readFileSync(keyFile).equals(before)).toBe(true);
+    expect(storeListing(store)).toEqual(before);
   }, 120_000);
 
   test("changed while mounted: the mount keeps working, the old passphrase stops, the new one opens the same data", async () => {
