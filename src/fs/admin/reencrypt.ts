@@ -63,10 +63,15 @@ export async function reencryptStore(
     p.checked++;
     progress({ ...p });
   };
-  // A few requests at a time: the store's own limit decorator caps it further.
+  // A few requests at a time (the store's own limit decorator caps it further). On the first failure the
+  // others stop taking work, and all have finished before we return: nothing writes once the lock is gone.
   const queue = [...names];
+  let failure: { error: unknown } | null = null;
   await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) await one(name);
+    for (let name = queue.shift(); name !== undefined && !failure; name = queue.shift()) {
+      await one(name).catch((error) => (failure ??= { error }));
+    }
   }));
+  if (failure) throw (failure as { error: unknown }).error;
   return { ...p, remainingByKey };
 }
