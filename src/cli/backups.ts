@@ -10,6 +10,7 @@ import { openUnlocked } from "./unlock.ts";
 const ListOptions = z.object({ authfile: z.string().optional() });
 const RestoreOptions = z.object({ authfile: z.string().optional(), yes: z.boolean().default(false) });
 
+const files = (n: number) => `${n} file${n === 1 ? "" : "s"}`;
 const when = (ms: number) => (ms > 0 ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "-");
 
 export async function backupsListCommand(url: string, rawOptions: unknown): Promise<void> {
@@ -38,16 +39,16 @@ export async function backupsListCommand(url: string, rawOptions: unknown): Prom
 export function describePlan(url: string, plan: RestorePlan): string {
   const list = (paths: string[]) => paths.slice(0, 10).map((p) => `    ${p}`).concat(paths.length > 10 ? [`    … and ${paths.length - 10} more`] : []);
   const lines = [
-    `Restoring generation ${plan.target.generation} of ${url} (state as of ${when(plan.target.lastChangeMs)}: ${plan.target.regularFiles} files, ${formatBytes(plan.target.fileBytes)})`,
-    `replaces the current metadata (generation ${plan.current.generation}, as of ${when(plan.current.lastChangeMs)}: ${plan.current.regularFiles} files, ${formatBytes(plan.current.fileBytes)}).`,
+    `Restoring generation ${plan.target.generation} of ${url} (state as of ${when(plan.target.lastChangeMs)}: ${files(plan.target.regularFiles)}, ${formatBytes(plan.target.fileBytes)})`,
+    `replaces the current metadata (generation ${plan.current.generation}, as of ${when(plan.current.lastChangeMs)}: ${files(plan.current.regularFiles)}, ${formatBytes(plan.current.fileBytes)}).`,
     `LOST: every change made after ${when(plan.target.lastChangeMs)} (${plan.newer} newer generation${plan.newer === 1 ? "" : "s"}): files written since go back to their old contents,`,
-    `and ${plan.disappear.length} file${plan.disappear.length === 1 ? "" : "s"} created since disappear${plan.disappear.length ? ":" : "."}`,
+    `and ${files(plan.disappear.length)} created since disappear${plan.disappear.length ? ":" : "."}`,
     ...list(plan.disappear),
-    `Back: ${plan.comeBack.length} file${plan.comeBack.length === 1 ? "" : "s"} deleted since${plan.comeBack.length ? ":" : "."}`,
+    `Back: ${files(plan.comeBack.length)} deleted since${plan.comeBack.length ? ":" : "."}`,
     ...list(plan.comeBack),
   ];
   if (plan.missingData.length) {
-    lines.push(`WARNING: ${plan.missingData.length} file${plan.missingData.length === 1 ? "" : "s"} of that generation had data already removed from the store and will fail to read (EIO):`, ...list(plan.missingData));
+    lines.push(`WARNING: ${files(plan.missingData.length)} of that generation had data already removed from the store and will fail to read (EIO):`, ...list(plan.missingData));
   }
   lines.push("The newer generations stay in the store until rotated out (the newest 10 are kept): restoring the current one again undoes this.");
   return lines.join("\n");
