@@ -53,7 +53,7 @@ describe("coffer backups", () => {
   afterAll(async () => {
     if (isMounted(mnt)) await box.umount(mnt);
     await box.cleanup();
-  });
+  }, 60_000);
 
   test("list shows every generation with its time, size and contents, the newest as current", async () => {
     const out = await list();
@@ -116,7 +116,7 @@ describe("coffer clear", () => {
   afterAll(async () => {
     if (isMounted(mnt)) await box.umount(mnt);
     await box.cleanup();
-  });
+  }, 60_000);
 
   test("refused while mounted, without a terminal and --yes, or with a wrong passphrase; nothing deleted", async () => {
     const mounted = await box.coffer(["clear", "--yes", "--authfile", box.authfile, "--cachedir", cacheRoot, url]);

@@ -50,7 +50,7 @@ describe("coffer passphrase", () => {
     expect((await box.coffer(["mkfs", "--authfile", oldAuth, url])).code).toBe(0);
     writeFileSync(newPassFile, "new passphrase 2\n", { mode: 0o600 });
   });
-  afterAll(() => cleanup(box, mnt));
+  afterAll(() => cleanup(box, mnt), 60_000);
 
   test("bad input changes nothing: wrong passphrase, missing file, no terminal", async () => {
     const before = storeListing(store);
@@ -104,7 +104,7 @@ describe("coffer rotate-key", () => {
     expect((await box.coffer(["mkfs", "--authfile", auth, "--block-size", "256K", url])).code).toBe(0);
     await mountAndRun(box, url, mnt, auth, box.dir("cache1"), () => Bun.write(join(mnt, "old.bin"), oldData).then(() => {}));
   }, 120_000);
-  afterAll(() => cleanup(box, mnt));
+  afterAll(() => cleanup(box, mnt), 60_000);
 
   test("refused while mounted or with a wrong passphrase; nothing changes", async () => {
     const before = readFileSync(keyFile);
