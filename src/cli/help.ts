@@ -57,6 +57,18 @@ Examples:
   coffer stat /mnt/coffer
   coffer stat --json /mnt/coffer | jq .dirtyBytes`,
   },
+  provision: {
+    description: `Sets up the appliance for one filesystem: its authinfo section (/etc/coffer/authinfo, mode 600), a
+systemd unit that mounts it at boot, and optionally a Samba share and an NFS export with drop-ins that start
+the servers after the mount and stop them before it. Asks on the terminal for what its flags do not give;
+creates the filesystem when the store holds none (after asking, or with --yes). Every file is checked
+(systemd-analyze verify, testparm) before anything is written; --dry-run prints each file as a diff instead.`,
+    after: `
+Examples:
+  coffer provision                                    # asks for everything
+  coffer provision --storage-url s3://bucket/fs1 --mountpoint /srv/files --samba files --nfs 192.168.1.0/24 --yes
+  coffer provision --dry-run --root /tmp/image --storage-url local:///var/lib/coffer/store --mountpoint /mnt/c`,
+  },
   passphrase: {
     description: `Changes the passphrase: the master key is re-wrapped under the new passphrase (asked twice on the
 terminal without echo, or read from the first line of --new-passphrase-file) and the old passphrase stops
