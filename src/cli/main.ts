@@ -9,6 +9,7 @@ import { provisionCommand } from "./provision.ts";
 import { statCommand } from "./stat.ts";
 import { umountCommand } from "./umount.ts";
 import { addAdminCommands } from "./admin-commands.ts";
+import { addTreeCommands } from "./tree-commands.ts";
 import { addManPages } from "./help.ts";
 
 export function buildProgram(): Command {
@@ -82,6 +83,7 @@ export function buildProgram(): Command {
     .action((opts) => provisionCommand(opts));
 
   addAdminCommands(program);
+  addTreeCommands(program);
   addManPages(program);
   return program;
 }

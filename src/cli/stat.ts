@@ -18,6 +18,7 @@ export async function statCommand(mountpoint: string, opts: { json?: boolean }):
     ["Logical size", formatBytes(s.space.logicalBytes)],
     ["After dedup", `${formatBytes(s.space.dedupBytes)} (${ratio(s.space.dedupBytes, s.space.logicalBytes)} of logical)`],
     ["Stored (compressed, encrypted)", `${formatBytes(s.space.storedBytes)} in ${s.space.storedObjects} objects (${ratio(s.space.storedBytes, s.space.dedupBytes)} of deduplicated)`],
+    ["Locked trees", String(s.space.lockedTrees ?? 0)],
     ["Cache", `${formatBytes(s.cache.usedBytes)} of ${formatBytes(s.cache.capBytes)} in ${s.cache.entries} blocks`],
     ["Dirty (not yet stored)", `${formatBytes(s.cache.dirtyBytes)} in ${s.cache.dirtyBlocks} blocks`],
     ["Uploads", `${s.uploads.inFlight} running, ${formatBytes(Math.round(s.uploads.bytesPerSecond))}/s`],

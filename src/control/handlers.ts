@@ -19,6 +19,11 @@ export interface ControlTarget {
   dropCache(): number;
   uploadMetadata(): Promise<void>;
   setCacheSize(bytes: number): void;
+  /** coffer cp / rm / lock on paths given as components below the mount point. */
+  copyTree(src: string[], dst: string[]): Promise<{ entries: number }>;
+  removeTree(path: string[]): { entries: number };
+  lockTree(path: string[]): boolean;
+  lockStatus(path: string[]): { locked: boolean; lockedRoot: boolean };
 }
 
 /** How often a daemon at log level "debug" writes an activity line to its log. */
@@ -78,6 +83,7 @@ export function controlHandlers(mounted: () => ControlTarget, log: (line: string
         dedupBytes: fs.dedupBytes,
         storedBytes: fs.storedBytes,
         storedObjects: fs.storedObjects,
+        lockedTrees: fs.lockedTrees,
       },
     };
   };
@@ -124,6 +130,22 @@ export function controlHandlers(mounted: () => ControlTarget, log: (line: string
       log(`control: cache size limit set to ${request.bytes} bytes`);
       return { capBytes: request.bytes };
     },
+    cp: async (request) => {
+      const result = await mounted().copyTree(request.src, request.dst);
+      log(`control: copied /${request.src.join("/")} to /${request.dst.join("/")} (${result.entries} entries, no data copied)`);
+      return result;
+    },
+    rm: (request) => {
+      const result = mounted().removeTree(request.path);
+      log(`control: removed /${request.path.join("/")} (${result.entries} entries)`);
+      return result;
+    },
+    lock: (request) => {
+      const locked = mounted().lockTree(request.path);
+      if (locked) log(`control: locked /${request.path.join("/")} (immutable from now on)`);
+      return { newlyLocked: locked };
+    },
+    "lock-status": (request) => mounted().lockStatus(request.path),
     log: (request) => {
       logLevel = request.level;
       if (activityTimer) clearInterval(activityTimer);

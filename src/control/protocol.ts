@@ -76,9 +76,16 @@ export const Snapshot = z.object({
     dedupBytes: bytes,
     storedBytes: bytes,
     storedObjects: count,
+    /** Directory trees made immutable with coffer lock (absent from daemons older than the command). */
+    lockedTrees: count.optional(),
   }),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
+
+/** A path inside the mount as its components below the mount point ([] = the mount point). */
+const TreePath = z.array(
+  z.string().min(1).max(255).refine((c) => c !== "." && c !== ".." && !/[/\0]/.test(c), "a path component must be a plain name"),
+).max(4096);
 
 export const ControlRequest = z.discriminatedUnion("op", [
   z.object({ v: z.number(), op: z.literal("stat") }),
@@ -89,6 +96,10 @@ export const ControlRequest = z.discriminatedUnion("op", [
   z.object({ v: z.number(), op: z.literal("upload-meta") }),
   z.object({ v: z.number(), op: z.literal("cachesize"), bytes: z.number().int().min(1024 * 1024) }),
   z.object({ v: z.number(), op: z.literal("log"), level: LogLevel }),
+  z.object({ v: z.number(), op: z.literal("cp"), src: TreePath, dst: TreePath }),
+  z.object({ v: z.number(), op: z.literal("rm"), path: TreePath }),
+  z.object({ v: z.number(), op: z.literal("lock"), path: TreePath }),
+  z.object({ v: z.number(), op: z.literal("lock-status"), path: TreePath }),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 export type ControlOp = ControlRequest["op"];

@@ -118,6 +118,37 @@ export class MountedFilesystem implements ControlTarget {
     this.fs.setCacheSize(bytes);
   }
 
+  /** coffer cp: the kernel may hold a negative entry for the new name, and the parent's old attributes. */
+  async copyTree(src: string[], dst: string[]): Promise<{ entries: number }> {
+    const r = await this.fs.copyTree(src, dst);
+    this.forgetEntry(r.parent, r.name);
+    return { entries: r.entries };
+  }
+
+  /** coffer rm: the kernel drops the removed name and, with it, every cached entry beneath. */
+  removeTree(path: string[]): { entries: number } {
+    const r = this.fs.removeTree(path);
+    this.forgetEntry(r.parent, r.name);
+    return { entries: r.entries };
+  }
+
+  lockTree(path: string[]): boolean {
+    return this.fs.lockTree(path);
+  }
+
+  lockStatus(path: string[]): { locked: boolean; lockedRoot: boolean } {
+    return this.fs.lockStatus(path);
+  }
+
+  /**
+   * Sent from a control request, never from inside a FUSE request on `parent` (the kernel takes the
+   * parent's lock to drop the entry).
+   */
+  private forgetEntry(parent: number, name: string): void {
+    this.session.notifyInvalEntry(parent, name);
+    this.session.notifyInvalInode(parent, -1, 0);
+  }
+
   /** Lets the reply to a `coffer umount` reach its caller before the process exits. */
   controlDrained(): Promise<void> {
     return this.control.drained(2000);

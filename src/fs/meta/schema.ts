@@ -97,6 +97,13 @@ CREATE TABLE IF NOT EXISTS dirty_blocks (
   PRIMARY KEY (inode, blkno)
 ) WITHOUT ROWID;
 
+-- Immutable trees (coffer lock): every entry under one of these directories refuses changes; only coffer rm
+-- removes it. Added without a schema version bump: CREATE IF NOT EXISTS adds it to older databases as they open.
+CREATE TABLE IF NOT EXISTS locked_trees (
+  inode     INTEGER PRIMARY KEY, -- inodes.id of the locked directory (the root of the immutable tree)
+  locked_ns INTEGER NOT NULL     -- when it was locked (ns since the epoch), informational
+);
+
 -- Objects taken out of 'objects' whose store deletion is in progress (a journal, so none leaks on a crash).
 CREATE TABLE IF NOT EXISTS garbage (
   object INTEGER PRIMARY KEY, -- the former objects.id

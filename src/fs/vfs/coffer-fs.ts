@@ -13,6 +13,13 @@ import * as dirOps from "./dir-ops.ts";
 import * as entryOps from "./entry-ops.ts";
 import * as fileOps from "./file-ops.ts";
 import * as xattrOps from "./xattr-ops.ts";
+import { TreeLocks } from "./tree-locks.ts";
+import { TreeOpError, copyTree, dirtyInTree, removeTree, resolvePath } from "./tree-ops.ts";
+
+/** How often coffer cp flushes a source tree that was written again meanwhile before it gives up. */
+const COPY_FLUSH_ATTEMPTS = 5;
+const O_ACCMODE = 3;
+const O_TRUNC = 0o1000;
 
 export interface FlushProgress {
   dirtyBytes: number;
@@ -39,6 +46,8 @@ export interface CofferStats {
   dirtyBlocks: number;
   uploadsInFlight: number;
   downloadsInFlight: number;
+  /** Directory trees made immutable with coffer lock. */
+  lockedTrees: number;
   /** Plaintext bytes uploaded / downloaded since the mount (rates are derived from these). */
   uploadedBytes: number;
   downloadedBytes: number;
@@ -60,9 +69,12 @@ export class CofferFs implements RawFileSystem {
   /** The figures at close, so stats() still answers after the database is closed. */
   private finalStats: CofferStats | null = null;
   private readonly c: VfsCore;
+  /** coffer lock: every mutating operation below asks it first (EPERM inside a locked tree). */
+  readonly locks: TreeLocks;
 
   constructor(private readonly p: CofferParts) {
     this.c = p.core;
+    this.locks = new TreeLocks(p.core);
   }
 
   /** Starts the background tasks (upload after a delay, metadata upload, removal of unused objects). */
@@ -83,27 +95,35 @@ export class CofferFs implements RawFileSystem {
     this.c.addLookup(nodeid, count);
   }
   mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): EntryOut {
+    this.locks.check(parent);
     return entryOps.mknod(this.c, ctx, parent, name, mode, rdev, umask);
   }
   mkdir(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): EntryOut {
+    this.locks.check(parent);
     return entryOps.mkdir(this.c, ctx, parent, name, mode, umask);
   }
   symlink(ctx: RequestContext, parent: number, name: string, target: string): EntryOut {
+    this.locks.check(parent);
     return entryOps.symlink(this.c, ctx, parent, name, target);
   }
   readlink(_ctx: RequestContext, nodeid: number): Uint8Array {
     return entryOps.readlink(this.c, nodeid);
   }
   unlink(_ctx: RequestContext, parent: number, name: string): void {
+    this.checkEntry(parent, name);
     entryOps.unlink(this.c, parent, name);
   }
   rmdir(_ctx: RequestContext, parent: number, name: string): void {
+    this.checkEntry(parent, name);
     entryOps.rmdir(this.c, parent, name);
   }
   rename(_ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): void {
+    this.checkEntry(parent, name);
+    this.checkEntry(newParent, newName);
     entryOps.rename(this.c, parent, name, newParent, newName, flags);
   }
   link(_ctx: RequestContext, nodeid: number, newParent: number, newName: string): EntryOut {
+    this.locks.check(nodeid, newParent);
     return entryOps.link(this.c, nodeid, newParent, newName);
   }
 
@@ -112,6 +132,7 @@ export class CofferFs implements RawFileSystem {
     return attrOps.getattr(this.c, nodeid);
   }
   setattr(ctx: RequestContext, nodeid: number, attr: SetattrIn): Promise<AttrOut> {
+    this.locks.check(nodeid);
     return attrOps.setattr(this.c, ctx, nodeid, attr);
   }
   access(ctx: RequestContext, nodeid: number, mask: number): void {
@@ -123,9 +144,11 @@ export class CofferFs implements RawFileSystem {
 
   // ---- file data ----
   open(_ctx: RequestContext, nodeid: number, flags: number): Promise<OpenOut> {
+    if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) this.locks.check(nodeid);
     return fileOps.open(this.c, nodeid, flags);
   }
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: EntryOut; open: OpenOut } {
+    this.locks.check(parent);
     return fileOps.create(this.c, ctx, parent, name, mode, flags, umask);
   }
   read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Uint8Array> {
@@ -133,6 +156,7 @@ export class CofferFs implements RawFileSystem {
   }
   write(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, data: Uint8Array, _writeFlags: number): Promise<number> {
     if (this.closed) throw new FuseError(EROFS);
+    this.locks.check(nodeid);
     return fileOps.write(this.c, nodeid, offset, data);
   }
   flush(_ctx: RequestContext, _nodeid: number, _fh: number, _lockOwner: bigint): void {}
@@ -143,6 +167,7 @@ export class CofferFs implements RawFileSystem {
     fileOps.fsync(this.c, nodeid);
   }
   fallocate(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, length: number, mode: number): void {
+    this.locks.check(nodeid);
     fileOps.fallocate(this.c, nodeid, offset, length, mode);
   }
   lseek(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, whence: number): number {
@@ -169,6 +194,7 @@ export class CofferFs implements RawFileSystem {
 
   // ---- xattrs ----
   setxattr(ctx: RequestContext, nodeid: number, name: string, value: Uint8Array, flags: number): void {
+    this.locks.check(nodeid);
     xattrOps.setxattr(this.c, ctx, nodeid, name, value, flags);
   }
   getxattr(_ctx: RequestContext, nodeid: number, name: string): Uint8Array {
@@ -178,7 +204,58 @@ export class CofferFs implements RawFileSystem {
     return xattrOps.listxattr(this.c, nodeid);
   }
   removexattr(_ctx: RequestContext, nodeid: number, name: string): void {
+    this.locks.check(nodeid);
     xattrOps.removexattr(this.c, nodeid, name);
+  }
+
+  /** A directory change touching entry `name` of `parent`: refused when either lies in a locked tree. */
+  private checkEntry(parent: number, name: string): void {
+    if (this.locks.count === 0) return;
+    this.locks.check(parent);
+    const e = this.c.entries.lookup(parent, name);
+    if (e) this.locks.check(e.inode);
+  }
+
+  // ---- whole trees (coffer cp / rm / lock; paths are components below the mount root) ----
+
+  /**
+   * Copy-on-write copy of directory `src` to the new path `dst`. Dirty blocks of the source are stored
+   * first (the copy shares stored objects only); the check and the copy run without a pause between them,
+   * so a write racing the flush sends us round again.
+   */
+  async copyTree(src: string[], dst: string[]): Promise<{ entries: number; parent: number; name: string }> {
+    if (dst.length === 0) throw new TreeOpError("the destination cannot be the mount point itself");
+    const name = dst.at(-1)!;
+    this.c.checkName(name);
+    for (let attempt = 0; ; attempt++) {
+      const from = resolvePath(this.c, src, "the source");
+      const parent = resolvePath(this.c, dst.slice(0, -1), "the destination's parent");
+      if (dirtyInTree(this.c, from) === 0) return { ...copyTree(this.c, this.locks, from, parent, name), parent, name };
+      if (attempt >= COPY_FLUSH_ATTEMPTS) throw new TreeOpError("the source tree kept changing while it was being stored; try again when writes to it stop");
+      await this.p.uploads.flush();
+    }
+  }
+
+  /** Removes directory `path` with everything under it (locked or not). */
+  removeTree(path: string[]): { entries: number; parent: number; name: string } {
+    if (path.length === 0) throw new TreeOpError("the mount point itself cannot be removed");
+    const parent = resolvePath(this.c, path.slice(0, -1), "the parent directory");
+    const name = path.at(-1)!;
+    return { ...removeTree(this.c, this.locks, parent, name), parent, name };
+  }
+
+  /** Makes directory `path` immutable; false when it was already. */
+  lockTree(path: string[]): boolean {
+    const ino = resolvePath(this.c, path, "the directory");
+    if ((this.c.get(ino).mode & 0o170000) !== 0o040000) throw new TreeOpError("it is not a directory; coffer lock locks directory trees");
+    return this.locks.lock(ino);
+  }
+
+  /** Whether `path` lies in a locked tree. */
+  lockStatus(path: string[]): { locked: boolean; lockedRoot: boolean } {
+    const ino = resolvePath(this.c, path, "the path");
+    const root = this.locks.lockedRoot(ino);
+    return { locked: root !== null, lockedRoot: root === ino };
   }
 
   // ---- whole filesystem ----
@@ -258,6 +335,7 @@ export class CofferFs implements RawFileSystem {
       uploadedBytes: this.p.uploads.uploadedBytes,
       downloadedBytes: this.c.cache.downloadedBytes,
       metadataPending: this.p.metaSync.changed,
+      lockedTrees: this.locks.count,
     };
   }
 }

@@ -50,6 +50,10 @@ describe("control server", () => {
     "upload-meta": async () => ({ version: 2 }),
     cachesize: (r) => ({ capBytes: r.bytes }),
     log: (r) => ({ level: r.level }),
+    cp: async (r) => ({ entries: r.src.length }),
+    rm: (r) => ({ entries: r.path.length }),
+    lock: () => ({ newlyLocked: true }),
+    "lock-status": () => ({ locked: false, lockedRoot: false }),
   };
   const server = new ControlServer(path, handlers, () => {});
   beforeAll(() => server.start());
