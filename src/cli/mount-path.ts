@@ -12,6 +12,13 @@ export interface MountPath {
 
 /** `mustExist: false` allows a new last component (coffer cp's destination); its parent must exist. */
 export function locateInMount(path: string, opts: { mustExist: boolean }): MountPath {
+  const found = mountOf(path, opts);
+  if (!found) throw new UserError(`${path} is not inside a mounted coffer filesystem; give a path under a coffer mount point`);
+  return found;
+}
+
+/** The coffer mount holding `path`, or null when it lies outside every coffer mount. */
+export function mountOf(path: string, opts: { mustExist: boolean }): MountPath | null {
   const abs = resolve(path);
   let real: string;
   try {
@@ -22,6 +29,5 @@ export function locateInMount(path: string, opts: { mustExist: boolean }): Mount
   const mountpoint = cofferMounts()
     .sort((a, b) => b.length - a.length)
     .find((m) => real === m || real.startsWith(m.endsWith("/") ? m : m + "/"));
-  if (!mountpoint) throw new UserError(`${path} is not inside a mounted coffer filesystem; give a path under a coffer mount point`);
-  return { mountpoint, parts: relative(mountpoint, real).split("/").filter(Boolean) };
+  return mountpoint ? { mountpoint, parts: relative(mountpoint, real).split("/").filter(Boolean) } : null;
 }

@@ -4,14 +4,14 @@ import { basename, join, resolve } from "node:path";
 import { controlRequest } from "../control/client.ts";
 import { parseKeepPolicy, parseSnapshotName, snapshotName, snapshotsToKeep } from "../fs/admin/retention.ts";
 import { UserError } from "../user-error.ts";
-import { locateInMount } from "./mount-path.ts";
+import { locateInMount, mountOf } from "./mount-path.ts";
 
 /** Copy-on-write copy of directory SRC to the new path DST in the same mount. */
 export async function cpCommand(src: string, dst: string): Promise<void> {
   const from = locateInMount(src, { mustExist: true });
-  const to = locateInMount(dst, { mustExist: false });
-  if (from.mountpoint !== to.mountpoint) {
-    throw new UserError(`${src} and ${dst} are in different filesystems (${from.mountpoint}, ${to.mountpoint}); coffer cp copies within one mount — use cp -a across filesystems`);
+  const to = mountOf(dst, { mustExist: false });
+  if (to?.mountpoint !== from.mountpoint) {
+    throw new UserError(`${src} and ${dst} are in different filesystems; coffer cp copies within one coffer mount — use cp -a across filesystems`);
   }
   const { entries } = (await controlRequest(from.mountpoint, { op: "cp", src: from.parts, dst: to.parts })) as { entries: number };
   process.stdout.write(`Copied ${src} to ${dst}: ${entries} entries, data shared (nothing new stored).\n`);
@@ -45,9 +45,10 @@ export async function lockCommand(paths: string[], opts: { status?: boolean }): 
 export async function snapshotCommand(dir: string, opts: { into?: string; lock?: boolean }): Promise<void> {
   const from = locateInMount(dir, { mustExist: true });
   if (from.parts.length === 0) throw new UserError(`${dir} is the mount point; snapshot a directory inside it (snapshots live in the same filesystem)`);
+  if (opts.into && mountOf(opts.into, { mustExist: true })?.mountpoint !== from.mountpoint) {
+    throw new UserError(`--into ${opts.into} is not in the coffer mount holding ${dir}; snapshots must live in the same mount`);
+  }
   const into = resolve(opts.into ?? join(from.mountpoint, ".snapshots"), from.parts.at(-1)!);
-  const intoAt = locateInMount(into, { mustExist: false });
-  if (intoAt.mountpoint !== from.mountpoint) throw new UserError(`--into ${opts.into} is not in the filesystem of ${dir}; snapshots must live in the same mount`);
   mkdirSync(into, { recursive: true });
   const target = join(into, snapshotName(new Date()));
   await cpCommand(dir, target);
@@ -71,7 +72,8 @@ export async function expireCommand(dir: string, opts: { keep?: string; dryRun?:
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   const keep = snapshotsToKeep(snapshots.map((s) => s.at), policy);
   const doomed = snapshots.filter((_, i) => !keep.has(i));
-  for (const s of snapshots) process.stdout.write(`${keep.has(snapshots.indexOf(s)) ? "keep  " : opts.dryRun ? "would remove " : "remove"} ${s.name}\n`);
+  const removing = opts.dryRun ? "would remove" : "remove";
+  snapshots.forEach((s, i) => process.stdout.write(`${(keep.has(i) ? "keep" : removing).padEnd(removing.length)} ${s.name}\n`));
   if (opts.dryRun) return;
   if (doomed.length > 0) await rmCommand(doomed.map((s) => join(dir, s.name)));
   process.stdout.write(`Kept ${keep.size} of ${snapshots.length} snapshots in ${basename(resolve(dir))}.\n`);

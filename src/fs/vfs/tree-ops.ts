@@ -60,10 +60,11 @@ export function copyTree(c: VfsCore, locks: TreeLocks, src: number, dstParent: n
   const addRefs = db.q(
     "UPDATE objects SET refcount = refcount + c.n FROM (SELECT object, count(*) AS n FROM blocks WHERE inode = ? GROUP BY object) AS c WHERE objects.id = c.object",
   );
-  const addLink = db.q("UPDATE inodes SET nlink = nlink + 1 WHERE id = ?");
+  const setLinks = db.q("UPDATE inodes SET nlink = ? WHERE id = ?");
   const children = db.q("SELECT name, inode FROM entries WHERE parent = ? ORDER BY id");
   return c.tx(() => {
     const copied = new Map<number, number>(); // source inode -> its copy (hard links share one copy)
+    const names = new Map<number, number>(); // copied non-directory -> its names in the copy (its nlink)
     const copyOne = (from: number): number => {
       const id = (copyInode.get(now, now, from) as { id: number }).id;
       copyXattrs.run(id, from);
@@ -78,17 +79,20 @@ export function copyTree(c: VfsCore, locks: TreeLocks, src: number, dstParent: n
     for (let k = 0; k < queue.length; k++) {
       const [from, to] = queue[k]!;
       for (const row of children.all(from) as { name: string | Uint8Array; inode: number }[]) {
+        // new inodes are written with SQL only: InodeTable's row cache never sees them half-made
+        const dir = isDir(c.get(row.inode));
         let id = copied.get(row.inode);
         if (id === undefined) {
           id = copyOne(row.inode);
-          if (isDir(c.get(row.inode))) queue.push([row.inode, id]);
+          if (dir) queue.push([row.inode, id]);
         }
         // the stored name (TEXT or raw BLOB) is copied as is
         db.q("INSERT INTO entries (parent, name, inode) VALUES (?, ?, ?)").run(to, row.name, id);
-        if (!isDir(c.get(id))) addLink.run(id);
+        if (!dir) names.set(id, (names.get(id) ?? 0) + 1);
         entries++;
       }
     }
+    for (const [id, n] of names) setLinks.run(n, id);
     c.entries.insert(dstParent, name, root);
     const p = c.get(dstParent);
     p.nlink++;
