@@ -187,6 +187,64 @@ Example:
   },
 };
 
+/** coffer cp, rm, lock, snapshot, expire: whole-tree operations on a mounted filesystem. */
+const TREE_PAGES: Record<string, ManPage> = {
+  cp: {
+    description: `Copies directory SRC, with everything under it, to the new path DST in the same mounted
+filesystem, copy-on-write: the copy gets its own inodes (attributes, xattrs, ACLs, symlinks and hard links
+inside the tree kept) whose blocks name the same stored objects, so no data is read or stored and the time
+taken grows with the number of entries, not their size. Blocks of SRC not stored yet are stored first. The
+copy is independent afterwards: writing to either leaves the other unchanged. Like S3QL's s3qlcp.`,
+    after: `
+Examples:
+  coffer cp /mnt/coffer/home /mnt/coffer/home-before-upgrade
+  coffer cp /mnt/coffer/projects/site /mnt/coffer/projects/site-2026`,
+  },
+  rm: {
+    description: `Removes directory DIR with everything under it in one step inside the daemon, without the kernel
+walking the tree (much faster than rm -rf through the mount for large trees), and drops the kernel's cached
+names for it. Files still open keep their data until closed, as after unlink. Locked trees (coffer lock)
+can only be removed this way. The data of removed files leaves the store once no other file shares it,
+after the next metadata upload (coffer flush makes that happen now). Like S3QL's s3qlrm.`,
+    after: `
+Example:
+  coffer rm /mnt/coffer/.snapshots/home/2025-01-01_030000`,
+  },
+  lock: {
+    description: `Makes directory DIR and everything under it immutable: writing, truncating, creating, renaming,
+unlinking, chmod, chown, changing times or xattrs, and linking into it fail with "Operation not permitted"
+(EPERM) for every user, root included; reading works. There is no unlock: only coffer rm removes a locked
+tree. The lock is stored in the metadata, so it survives remounts. coffer stat shows how many trees are
+locked; --status tells for each PATH whether it lies in one. Like S3QL's s3qllock.`,
+    after: `
+Examples:
+  coffer lock /mnt/coffer/.snapshots/home/2026-12-02_030000
+  coffer lock --status /mnt/coffer/.snapshots/home/2026-12-02_030000/notes.txt`,
+  },
+  snapshot: {
+    description: `Takes a snapshot of directory DIR: a coffer cp into INTO/NAME/YYYY-MM-DD_HHMMSS (the UTC time),
+where NAME is DIR's name and INTO defaults to MOUNTPOINT/.snapshots (created when missing). With --lock the
+snapshot is made immutable. Prints the snapshot's path last. coffer provision --snapshots installs a
+systemd timer that runs this daily, followed by coffer expire.`,
+    after: `
+Examples:
+  coffer snapshot --lock /mnt/coffer/home
+  coffer snapshot --into /mnt/coffer/backups /mnt/coffer/projects`,
+  },
+  expire: {
+    description: `Removes, with coffer rm, the snapshots in DIR (folders named YYYY-MM-DD_HHMMSS by coffer snapshot;
+other names are left alone) that the retention policy does not keep. For each PERIOD=COUNT in --keep, walking
+back from the newest, the newest snapshot of each of the COUNT most recent periods (UTC calendar hours, days,
+ISO weeks, months or years; "last" counts snapshots) that have one is kept; a snapshot kept by any period
+stays. Lists every snapshot as keep or remove; --dry-run removes nothing. Like S3QL's expire_backups.`,
+    after: `
+Examples:
+  coffer expire /mnt/coffer/.snapshots/home --keep daily=7,weekly=4,monthly=12
+  coffer expire /mnt/coffer/.snapshots/home --keep last=3,yearly=5 --dry-run`,
+  },
+};
+Object.assign(PAGES, TREE_PAGES);
+
 const OVERVIEW = `
 Storage URLs:
   local:///ABS/DIR                     a directory
