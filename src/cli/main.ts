@@ -77,6 +77,8 @@ export function buildProgram(): Command {
     .option("--nfs-server <kind>", "ganesha (default) or kernel: which NFS server's unit is ordered after the mount")
     .option("--owner <user[:group]>", "who share users act as and who owns the share root (default coffer:coffer)")
     .option("--coffer <path>", "the coffer program the unit runs (default /usr/local/bin/coffer)")
+    .option("--snapshots <dirs>", "install a daily timer taking locked snapshots of these comma-separated directories below the mount point, then expiring old ones (default: no snapshots)")
+    .option("--snapshot-keep <policy>", "retention for --snapshots (default daily=7,weekly=4,monthly=12)")
     .option("--yes", "answer yes: create the filesystem if the store holds none")
     .option("--dry-run", "print every file it would write (as a diff) and every command it would run")
     .option("--root <dir>", "write under this directory instead of / (tests, image builds)")

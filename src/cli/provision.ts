@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { type AuthInfo, DEFAULT_AUTHFILE, loadAuthinfo } from "../config/authinfo.ts";
 import {
-  applyChanges, computeChanges, describeChange, type FileChange, hasWork, parseProvisionConfig, planFiles, plannedDirectories,
+  applyChanges, computeChanges, describeChange, type FileChange, hasWork, parseProvisionConfig, planFiles, plannedDirectories, snapshotUnitsFor,
   type ProvisionConfig, type ProvisionConfigInput, redactSecrets, renderAuthinfoSection, SMB_CONF, underRoot, unitNameFor,
   validateChanges,
 } from "../provision/index.ts";
@@ -29,6 +29,8 @@ const ProvisionOptions = z.object({
   nfsServer: z.enum(["ganesha", "kernel"], { message: "--nfs-server is ganesha or kernel" }).default("ganesha"),
   owner: z.string().regex(/^[^:]+(:[^:]+)?$/, "--owner is USER or USER:GROUP").default("coffer:coffer"),
   coffer: z.string().optional(),
+  snapshots: z.string().optional(),
+  snapshotKeep: z.string().optional(),
   yes: z.boolean().default(false),
   dryRun: z.boolean().default(false),
   root: z.string().refine(isAbsolute, "--root must be an absolute directory").optional(),
@@ -65,6 +67,9 @@ export async function provisionCommand(rawOptions: unknown): Promise<void> {
     credentials,
     samba: shares.samba ? { share: shares.samba } : undefined,
     nfs: shares.nfs ? { clients: shares.nfs.split(",").map((c) => c.trim()).filter(Boolean), server: opts.nfsServer } : undefined,
+    snapshots: opts.snapshots !== undefined
+      ? { dirs: opts.snapshots.split(",").map((d) => d.trim().replace(/^\/+|\/+$/g, "")).filter(Boolean), keep: opts.snapshotKeep }
+      : undefined,
   });
   const PLACEHOLDER_FSID = "00000000-0000-8000-8000-000000000000";
   wrapConfigErrors(() => parseProvisionConfig(input(PLACEHOLDER_FSID, { uid: 0, gid: 0 }, {})));
@@ -214,4 +219,5 @@ function printSummary(cfg: ProvisionConfig): void {
   say(`Share users act as ${cfg.owner.user}:${cfg.owner.group} (Samba force user/group, NFS all_squash); the unit gives a fresh share root to them with mode ${cfg.rootMode}.`);
   say(`/etc/fuse.conf: left alone (the unit mounts as root, which needs no user_allow_other).`);
   say(`Start it where systemd runs: systemctl enable --now '${unit}'`);
+  if (cfg.snapshots) say(`Daily snapshots (${cfg.snapshots.dirs.join(", ")}, keep ${cfg.snapshots.keep}): systemctl enable --now '${snapshotUnitsFor(cfg.mountpoint).timer}'`);
 }

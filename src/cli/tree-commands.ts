@@ -19,7 +19,7 @@ export function addTreeCommands(program: Command): void {
     .action((dir: string, opts) => snapshotCommand(dir, opts));
   program.command("expire").description("remove the snapshots in a folder that a retention policy does not keep")
     .argument("<dir>", "a folder of snapshots made by coffer snapshot")
-    .option("--keep <policy>", "PERIOD=COUNT,… with periods last, hourly, daily, weekly, monthly, yearly")
+    .option("--keep <policy>", "PERIOD=COUNT,… with periods last, hourly, daily, weekly, monthly, yearly (required; no default)")
     .option("--dry-run", "only list what would be kept and removed")
     .action((dir: string, opts) => expireCommand(dir, opts));
 }

@@ -66,6 +66,19 @@ export const ProvisionConfigSchema = z
         server: z.enum(["ganesha", "kernel"]).default("ganesha"),
       })
       .optional(),
+    /** coffer provision --snapshots: daily locked snapshots of these directories (below the mount point), then expiry. */
+    snapshots: z
+      .object({
+        dirs: z
+          .array(z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "a snapshot directory is a path below the mount point, e.g. home or projects/site")
+            .refine((d) => d.split("/").every((c) => c !== "." && c !== ".."), { message: "a snapshot directory is a path below the mount point, without . or .." }))
+          .min(1, "--snapshots needs at least one directory below the mount point (e.g. home)"),
+        keep: z
+          .string()
+          .regex(/^(last|hourly|daily|weekly|monthly|yearly)=\d+(,(last|hourly|daily|weekly|monthly|yearly)=\d+)*$/, "--snapshot-keep is PERIOD=COUNT,…, e.g. daily=7,weekly=4,monthly=12")
+          .default("daily=7,weekly=4,monthly=12"),
+      })
+      .optional(),
   })
   .transform((c) => ({ ...c, cacheDir: c.cacheDir ?? `/var/cache/coffer/${mountSlug(c.mountpoint)}` }));
 
@@ -109,6 +122,12 @@ export function unitNameFor(mountpoint: string): string {
 /** A plain file-name form of the mount point for the other files (no backslashes): /mnt/coffer-demo -> mnt-coffer-demo. */
 export function mountSlug(mountpoint: string): string {
   return mountpoint.replace(/^\/+|\/+$/g, "").replace(/\/+/g, "-").replace(/[^A-Za-z0-9._-]/g, "_") || "root";
+}
+
+/** The oneshot service and timer that take a mount's snapshots: coffer-snapshot-<escaped path>.{service,timer}. */
+export function snapshotUnitsFor(mountpoint: string): { service: string; timer: string } {
+  const base = `coffer-snapshot-${systemdEscapePath(mountpoint)}`;
+  return { service: `${base}.service`, timer: `${base}.timer` };
 }
 
 /** The authinfo section provision owns for a mount. */

@@ -12,6 +12,7 @@
 //   renderGaneshaExport(cfg)     the nfs-ganesha EXPORT block, FSAL VFS (templates/ganesha-export.conf)
 //   renderServerDropIn(cfg, "samba" | "ganesha" | "kernel")   After=/BindsTo= drop-in for smbd / the NFS server
 //   renderUnitDropIn(cfg)        Wants= the servers, so they come back with the mount
+//   renderSnapshotService(cfg), renderSnapshotTimer(cfg)   --snapshots: daily coffer snapshot + expire (oneshot + timer)
 //   planFiles(cfg), pathsFor(cfg)    every file, its path on the target system, mode and merge rule
 //   computeChanges(plan, root?) -> FileChange[]; applyChanges(changes); describeChange (unified diff)
 //   validateChanges(changes)     systemd-analyze verify, testparm -s, exports and ganesha parse checks
@@ -19,11 +20,11 @@
 // touches the filesystem's data: no store, no mount; src/cli/provision.ts does those checks.
 export {
   authinfoSectionFor, mountSlug, parseProvisionConfig, ProvisionConfigError, ProvisionConfigSchema, systemdEscapePath,
-  unitNameFor, type ProvisionConfig, type ProvisionConfigInput,
+  snapshotUnitsFor, unitNameFor, type ProvisionConfig, type ProvisionConfigInput,
 } from "./config.ts";
 export {
   ganeshaExportId, ganeshaFilesystemId, renderAuthinfoSection, renderExports, renderGaneshaExport, renderSambaShare,
-  renderServerDropIn, renderUnit, renderUnitDropIn, SERVER_UNITS, serversOf, type ServerKind,
+  renderServerDropIn, renderSnapshotService, renderSnapshotTimer, renderUnit, renderUnitDropIn, SERVER_UNITS, serversOf, type ServerKind,
 } from "./render.ts";
 export { GANESHA_CONF, pathsFor, planFiles, plannedDirectories, SMB_CONF, SYSTEMD_DIR, type PlannedFile } from "./plan.ts";
 export {

@@ -1,5 +1,5 @@
 // What provision writes for one mount: every file, where, with which mode, and how its new text follows from the old.
-import { authinfoSectionFor, mountSlug, type ProvisionConfig, unitNameFor } from "./config.ts";
+import { authinfoSectionFor, mountSlug, type ProvisionConfig, snapshotUnitsFor, unitNameFor } from "./config.ts";
 import { ensureLine, mergeAuthinfo } from "./merge.ts";
 import {
   renderAuthinfoSection,
@@ -7,6 +7,8 @@ import {
   renderGaneshaExport,
   renderSambaShare,
   renderServerDropIn,
+  renderSnapshotService,
+  renderSnapshotTimer,
   renderUnit,
   renderUnitDropIn,
   SERVER_UNITS,
@@ -22,7 +24,7 @@ export interface PlannedFile {
   /** The file's new text given its current text (null when it does not exist). */
   next(current: string | null): string;
   /** The kind validate.ts checks it as, if any. */
-  check?: "unit" | "samba-share" | "smb-conf" | "exports" | "ganesha";
+  check?: "unit" | "samba-share" | "smb-conf" | "exports" | "ganesha" | "snapshot-service" | "snapshot-timer";
 }
 
 export const SYSTEMD_DIR = "/etc/systemd/system";
@@ -43,6 +45,8 @@ export function pathsFor(cfg: ProvisionConfig) {
     exports: `/etc/exports.d/coffer-${slug}.exports`,
     ganesha: `/etc/ganesha/coffer-${slug}.conf`,
     serverDropIn: (unitOfServer: string) => `${SYSTEMD_DIR}/${unitOfServer}.d/coffer-${slug}.conf`,
+    snapshotService: `${SYSTEMD_DIR}/${snapshotUnitsFor(cfg.mountpoint).service}`,
+    snapshotTimer: `${SYSTEMD_DIR}/${snapshotUnitsFor(cfg.mountpoint).timer}`,
   };
 }
 
@@ -90,6 +94,12 @@ export function planFiles(cfg: ProvisionConfig): PlannedFile[] {
     files.push({ path: p.unitDropIn, mode: 0o644, what: "unit drop-in (starts its servers)", next: whole(renderUnitDropIn(cfg)) });
   }
   files.push({ path: p.unit, mode: 0o644, what: "systemd unit", next: whole(renderUnit(cfg)), check: "unit" });
+  if (cfg.snapshots) {
+    files.push(
+      { path: p.snapshotService, mode: 0o644, what: "snapshot service (coffer snapshot + expire)", next: whole(renderSnapshotService(cfg)), check: "snapshot-service" },
+      { path: p.snapshotTimer, mode: 0o644, what: "daily snapshot timer", next: whole(renderSnapshotTimer(cfg)), check: "snapshot-timer" },
+    );
+  }
   return files;
 }
 

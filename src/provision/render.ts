@@ -1,6 +1,6 @@
 // Pure renderers, one per file kind: a validated ProvisionConfig in, the file's text out (no I/O but templates/).
 import { createHash } from "node:crypto";
-import { authinfoSectionFor, type ProvisionConfig, unitNameFor } from "./config.ts";
+import { authinfoSectionFor, type ProvisionConfig, snapshotUnitsFor, unitNameFor } from "./config.ts";
 import { fillTemplate } from "./template.ts";
 
 
@@ -116,4 +116,33 @@ export function ganeshaFilesystemId(fsid: string): string {
 
 function digest(fsid: string): Buffer {
   return createHash("sha256").update(`coffer-nfs:${fsid.toLowerCase()}`).digest();
+}
+
+function snapshotsOf(cfg: ProvisionConfig): NonNullable<ProvisionConfig["snapshots"]> {
+  if (!cfg.snapshots) throw new Error("snapshot units: the config has no snapshots");
+  return cfg.snapshots;
+}
+
+/** The oneshot service: a locked snapshot of each directory, then expiry of its older snapshots. */
+export function renderSnapshotService(cfg: ProvisionConfig): string {
+  const snap = snapshotsOf(cfg);
+  const units = snapshotUnitsFor(cfg.mountpoint);
+  const lines = snap.dirs.flatMap((dir) => [
+    `ExecStart=${cfg.coffer} snapshot --lock ${cfg.mountpoint}/${dir}`,
+    `ExecStart=${cfg.coffer} expire ${cfg.mountpoint}/.snapshots/${dir.split("/").at(-1)} --keep ${snap.keep}`,
+  ]);
+  return fillTemplate("coffer-snapshot.service", {
+    ...common(cfg),
+    SNAPSHOT_UNIT: units.service,
+    SNAPSHOT_TIMER: units.timer,
+    DIRS: snap.dirs.join(", "),
+    EXEC_LINES: lines.join("\n"),
+  });
+}
+
+/** The daily timer that starts the snapshot service. */
+export function renderSnapshotTimer(cfg: ProvisionConfig): string {
+  snapshotsOf(cfg);
+  const units = snapshotUnitsFor(cfg.mountpoint);
+  return fillTemplate("coffer-snapshot.timer", { MOUNTPOINT: cfg.mountpoint, SNAPSHOT_UNIT: units.service, SNAPSHOT_TIMER: units.timer });
 }

@@ -11,7 +11,9 @@ export type TemplateName =
   | "exports"
   | "ganesha-export.conf"
   | "server-dropin.conf"
-  | "unit-dropin.conf";
+  | "unit-dropin.conf"
+  | "coffer-snapshot.service"
+  | "coffer-snapshot.timer";
 
 const cache = new Map<TemplateName, string>();
 

@@ -18,6 +18,14 @@ export function validateChanges(changes: FileChange[]): ValidationProblem[] {
   if (unit) {
     problems.push(...verifyUnit(unit.file.path, unit.next, dropInsFor(changes, basename(unit.file.path)), serverUnitsWithDropIns(changes)));
   }
+  const timer = changes.find((c) => c.file.check === "snapshot-timer");
+  const snapshots = changes.find((c) => c.file.check === "snapshot-service");
+  if (timer && snapshots) {
+    // the timer with the service it starts and the mount unit that service requires, so references resolve
+    const companions: UnitFiles[] = [{ name: basename(snapshots.file.path), text: snapshots.next, dropIns: [] }];
+    if (unit) companions.push({ name: basename(unit.file.path), text: unit.next, dropIns: [] });
+    problems.push(...verifyUnit(timer.file.path, timer.next, [], companions));
+  }
   const share = changes.find((c) => c.file.check === "samba-share");
   const smbConf = changes.find((c) => c.file.check === "smb-conf");
   if (share) problems.push(...testparmShare(share.file.path, share.next, smbConf?.next ?? null));

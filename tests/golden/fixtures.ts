@@ -11,6 +11,7 @@ export const FULL: ProvisionConfigInput = {
   credentials: { backendLogin: "ACCESS", backendPassword: "SECRET", fsPassphrase: "a long passphrase", backendOptions: "no-ssl" },
   samba: { share: "office" },
   nfs: { clients: ["192.168.1.0/24", "10.0.0.7"], server: "ganesha" },
+  snapshots: { dirs: ["home", "projects/site"], keep: "daily=7,weekly=4,monthly=12" },
 };
 
 export const MINIMAL: ProvisionConfigInput = {

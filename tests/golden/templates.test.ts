@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   parseProvisionConfig, renderAuthinfoSection, renderExports, renderGaneshaExport, renderSambaShare, renderServerDropIn,
-  renderUnit, renderUnitDropIn,
+  renderSnapshotService, renderSnapshotTimer, renderUnit, renderUnitDropIn,
 } from "../../src/provision/index.ts";
 import { FULL, MINIMAL } from "./fixtures.ts";
 
@@ -36,6 +36,8 @@ describe("golden files", () => {
     ["full.ganesha-dropin.conf", () => renderServerDropIn(full, "ganesha")],
     ["full.nfs-server-dropin.conf", () => renderServerDropIn(full, "kernel")],
     ["full.unit-dropin.conf", () => renderUnitDropIn(full)],
+    ["full.snapshot.service", () => renderSnapshotService(full)],
+    ["full.snapshot.timer", () => renderSnapshotTimer(full)],
   ];
   for (const [name, render] of cases) test(name, () => golden(name, render()));
 

@@ -4,7 +4,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { resolve } from "node:path";
 import {
   checkExports, checkGaneshaBlock, computeChanges, ensureLine, mergeAuthinfo, parseProvisionConfig, planFiles,
-  renderExports, renderGaneshaExport, renderSambaShare, renderUnit, systemdEscapePath, testparmShare, unitNameFor,
+  renderExports, renderGaneshaExport, renderSambaShare, renderSnapshotService, renderUnit, snapshotUnitsFor, systemdEscapePath, testparmShare, unitNameFor,
   validateChanges, verifyUnit,
 } from "../../../src/provision/index.ts";
 import { FULL, MINIMAL } from "../../golden/fixtures.ts";
@@ -128,6 +128,23 @@ describe("validation with the real tools", () => {
   test("the whole plan validates (unit with its drop-in, smb.conf with only the include line, exports, ganesha)", () => {
     const changes = computeChanges(planFiles(cfg), "/nonexistent-root");
     expect(validateChanges(changes)).toEqual([]);
+  });
+
+  test("--snapshots: the timer, its service and the mount unit verify together; a bad key in the service is caught", () => {
+    const changes = computeChanges(planFiles(cfg), "/nonexistent-root");
+    const units = snapshotUnitsFor(cfg.mountpoint);
+    expect(changes.map((c) => c.file.path)).toEqual(expect.arrayContaining([`/etc/systemd/system/${units.service}`, `/etc/systemd/system/${units.timer}`]));
+    const service = renderSnapshotService(cfg);
+    expect(service).toContain(`ExecStart=${COFFER_BIN} snapshot --lock /srv/coffer-office/projects/site`);
+    expect(service).toContain(`ExecStart=${COFFER_BIN} expire /srv/coffer-office/.snapshots/site --keep daily=7,weekly=4,monthly=12`);
+    const broken = changes.map((c) => (c.file.check === "snapshot-service" ? { ...c, next: c.next.replace("Type=oneshot", "Type=oneshot\nSnapHarder=yes") } : c));
+    expect(validateChanges(broken)[0]?.problem).toContain("SnapHarder");
+  });
+
+  test("--snapshots refuses a path outside the mount and a bad policy", () => {
+    expect(() => parseProvisionConfig({ ...FULL, snapshots: { dirs: ["../etc"] } })).toThrow(/below the mount point/);
+    expect(() => parseProvisionConfig({ ...FULL, snapshots: { dirs: ["home"], keep: "daily=seven" } })).toThrow(/PERIOD=COUNT/);
+    expect(parseProvisionConfig({ ...FULL, snapshots: { dirs: ["home"] } }).snapshots?.keep).toBe("daily=7,weekly=4,monthly=12");
   });
 
   test("the smbd drop-in is verified with the installed smbd.service: a bad key in it is caught", () => {
