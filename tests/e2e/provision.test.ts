@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { mountSlug, testparmShare, unitNameFor, verifyUnit } from "../../src/provision/index.ts";
+import { basename, join, relative, resolve } from "node:path";
+import { mountSlug, snapshotUnitsFor, testparmShare, unitNameFor, verifyUnit } from "../../src/provision/index.ts";
 import { coffer } from "../support/coffer-cli.ts";
 import { startS3rver, type S3rverHandle } from "../support/s3rver.ts";
 
@@ -99,6 +99,26 @@ describe("coffer provision", () => {
     expect(second.stdout).toContain("Nothing changed");
     expect(snapshot(s.root)).toEqual(files);
     expect(Object.keys(files).map((f) => statSync(join(s.root, f)).mtimeMs)).toEqual(mtimes);
+  });
+
+  test("--snapshots writes the timer and its service, which verify with the mount unit", async () => {
+    const s = setup();
+    const r = await provision(s, ["--snapshots", "home,projects/site", "--snapshot-keep", "daily=3,monthly=6", "--yes"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const units = snapshotUnitsFor(s.mountpoint);
+    expect(r.stdout).toContain(`systemctl enable --now '${units.timer}'`);
+    const service = readFileSync(join(s.root, "etc/systemd/system", units.service), "utf8");
+    expect(service).toContain(`ExecStart=${COFFER_BIN} expire ${s.mountpoint}/.snapshots/site --keep daily=3,monthly=6`);
+    const unit = `/etc/systemd/system/${unitNameFor(s.mountpoint)}`;
+    const timer = readFileSync(join(s.root, "etc/systemd/system", units.timer), "utf8");
+    expect(verifyUnit(`/etc/systemd/system/${units.timer}`, timer, [], [
+      { name: units.service, text: service, dropIns: [] },
+      { name: basename(unit), text: readFileSync(join(s.root, unit), "utf8"), dropIns: [] },
+    ])).toEqual([]);
+    const bad = await provision(s, ["--snapshots", "../etc", "--yes"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("below the mount point");
   });
 
   test("an existing smb.conf and authinfo are merged, never rewritten, and backed up", async () => {
