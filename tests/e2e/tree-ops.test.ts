@@ -140,6 +140,8 @@ describe("tree operations on a real mount", () => {
     mkdirSync(join(tree, "sub"), { recursive: true });
     writeFileSync(join(tree, "a.txt"), "keep me\n");
     writeFileSync(join(tree, "sub", "b.txt"), "me too\n");
+    const twin = join(mnt, "twin-of-a.txt"); // another name of a.txt, outside the tree
+    linkSync(join(tree, "a.txt"), twin);
     const r = await box.coffer(["lock", tree]);
     expect(r.code).toBe(0);
     expect((await box.coffer(["lock", "--status", join(tree, "sub", "b.txt")])).stdout).toContain("locked (inside a locked tree)");
@@ -165,6 +167,7 @@ describe("tree operations on a real mount", () => {
       "link": () => linkSync(a, join(tree, "hard")),
       "link in from outside": () => linkSync(join(mnt, "copy", "f0.bin"), join(tree, "hard")),
       "symlink": () => symlinkSync("a.txt", join(tree, "soft")),
+      "write through a name outside": () => writeFileSync(twin, "sneaky"),
     };
     for (const [name, attempt] of Object.entries(attempts)) expect(`${name}: ${codeOf(attempt)}`).toBe(`${name}: EPERM`);
     for (const args of [["-n", "user.x", "-v", "1", a], ["-x", "user.y", a]]) {
@@ -175,6 +178,13 @@ describe("tree operations on a real mount", () => {
     expect(readFileSync(a, "utf8")).toBe("keep me\n");
     expect(readdirSync(tree).sort()).toEqual(["a.txt", "sub"]);
     expect(statSync(a).mode & 0o777).not.toBe(0o600);
+
+    // the lock is in the metadata: it holds after a remount
+    expect(await box.umount(mnt)).toMatchObject({ code: 0 });
+    expect((await box.mount(url, mnt, ["--cachedir", box.dir("cache")])).code).toBe(0);
+    expect(codeOf(() => writeFileSync(a, "after remount"))).toBe("EPERM");
+    expect(codeOf(() => unlinkSync(join(tree, "sub", "b.txt")))).toBe("EPERM");
+    expect((await stat()).space.lockedTrees).toBe(1);
 
     const gone = await box.coffer(["rm", tree]);
     expect(gone.code).toBe(0);

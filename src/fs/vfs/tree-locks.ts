@@ -18,13 +18,21 @@ export class TreeLocks {
     return this.roots.size;
   }
 
-  /** The locked directory that holds `ino` (itself included), or null when it may change. */
+  /**
+   * The locked directory that holds `ino` (itself included), or null when it may change. A file with hard
+   * links is locked when any of its names lies in a locked tree (a write through another name would
+   * change the locked content); a directory has one name.
+   */
   lockedRoot(ino: number): number | null {
     if (this.roots.size === 0) return null;
-    const seen = new Set<number>();
-    for (let d: number | null = ino; d !== null && !seen.has(d); d = d === ROOT_INODE ? null : this.c.entries.parentOf(d)) {
-      if (this.roots.has(d)) return d;
-      seen.add(d);
+    if (this.roots.has(ino)) return ino;
+    const parents = this.c.db.q("SELECT parent FROM entries WHERE inode = ?").all(ino) as { parent: number }[];
+    for (const { parent } of parents) {
+      const seen = new Set<number>();
+      for (let d: number | null = parent; d !== null && !seen.has(d); d = d === ROOT_INODE ? null : this.c.entries.parentOf(d)) {
+        if (this.roots.has(d)) return d;
+        seen.add(d);
+      }
     }
     return null;
   }
