@@ -19,7 +19,7 @@ import {
 import { join } from "node:path";
 import type { Backend } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
-import { objectKey } from "../meta/blockmap.ts";
+import { dataObjectKey } from "../store/object-names.ts";
 import type { ObjectCodec } from "./object-codec.ts";
 
 export const blockKey = (inode: number, blkno: number): string => `${inode}-${blkno}`;
@@ -224,7 +224,7 @@ export class BlockCache {
   private async download(key: string, inode: number, blkno: number, objId: number): Promise<void> {
     const row = this.o.map.object(objId);
     if (!row) throw new Error(`block ${key} names missing object ${objId}`);
-    const name = objectKey(row.id, row.hash);
+    const name = dataObjectKey(row.id, row.hash);
     // While we await, the block may be rewritten, truncated or re-pointed (and the old object deleted
     // once unreferenced): then the download's outcome, even a failure, no longer matters; ensure() looks again.
     const superseded = () => this.files.has(key) || this.o.map.get(inode, blkno) !== objId;

@@ -6,6 +6,7 @@
 // so a crash in between neither leaks an object nor deletes one that is still named.
 import type { Backend } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
+import { dataObjectKey } from "../store/object-names.ts";
 
 export interface RemovalQueueOptions {
   map: BlockMap;
@@ -47,7 +48,7 @@ export class RemovalQueue {
     for (;;) {
       this.o.tx(() => {
         for (const o of this.o.map.deletable(this.o.uploadedSeq(), 1000)) {
-          if (!this.o.busy.has(o.id)) this.o.map.toGarbage(o);
+          if (!this.o.busy.has(o.id)) this.o.map.toGarbage(o, dataObjectKey(o.id, o.hash));
         }
       });
       const batch = this.o.map.garbage(1000);

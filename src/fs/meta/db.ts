@@ -1,6 +1,7 @@
 // The metadata database connection: the only module that imports bun:sqlite (pragmas, snapshots, durability).
 import { Database, type Statement } from "bun:sqlite";
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { ROOT_INODE, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.ts";
 
 export type { Statement };
@@ -48,11 +49,15 @@ export class MetaDb {
     return new MetaDb(Database.deserialize(copy), null);
   }
 
-  /** Writes a snapshot image (from `snapshot()`) to `path` as a standalone database file and fsyncs it. */
+  /**
+   * Writes a shipped image (from `image()`) to `path` as a standalone database file and fsyncs it and
+   * its directory. Dirty markers are dropped: their cache files belong to the machine that wrote them.
+   */
   static writeImage(path: string, image: Uint8Array): void {
     rmSync(`${path}.tmp`, { force: true });
-    const src = Database.deserialize(image);
+    const src = Database.deserialize(image.slice());
     try {
+      src.exec("DELETE FROM dirty_blocks");
       src.exec(`VACUUM INTO '${path.replaceAll("'", "''")}.tmp'`);
     } finally {
       src.close();
@@ -61,6 +66,7 @@ export class MetaDb {
     for (const p of [path + "-wal", path + "-shm"]) rmSync(p, { force: true });
     renameSync(`${path}.tmp`, path);
     fsyncPath(path);
+    fsyncPath(dirname(path));
   }
 
   private configure(): void {
@@ -100,6 +106,31 @@ export class MetaDb {
     }
   }
 
+  /** Commits run by durableTx so far (tests check that the commits that matter use it). */
+  durableCommits = 0;
+
+  /**
+   * Like tx(), but the commit is durable before it returns (synchronous=FULL fsyncs the WAL at
+   * COMMIT): for commits a power loss must not roll back, such as an upload's (the block is then
+   * marked clean and its cache file may be evicted). Other commits stay NORMAL: durable at the next
+   * fsync/sync().
+   */
+  durableTx<T>(fn: () => T): T {
+    this.db.exec("PRAGMA synchronous = FULL");
+    try {
+      const r = this.tx(fn);
+      this.durableCommits++;
+      return r;
+    } finally {
+      this.db.exec("PRAGMA synchronous = NORMAL");
+    }
+  }
+
+  /** The connection's current synchronous setting (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA). */
+  synchronous(): number {
+    return (this.q("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+  }
+
   /** Rows changed by this connection since it was opened (grows monotonically). */
   changes(): number {
     return (this.q("SELECT total_changes() AS n").get() as { n: number }).n;
@@ -124,25 +155,20 @@ export class MetaDb {
   }
 
   /**
-   * A consistent image of the whole database for upload, with the local-only tables emptied and the
-   * header switched from WAL to rollback mode so `Database.deserialize` can open it anywhere.
+   * A consistent image of the whole database to ship (local-only tables included: `dirty_blocks` is
+   * dropped by `writeImage` when the image is restored; the `garbage` journal is kept so a restored
+   * filesystem finishes those deletions), with the header switched from WAL to rollback mode so
+   * `Database.deserialize` can open it anywhere. Consecutive images share unchanged pages byte for byte.
    */
-  snapshot(): Uint8Array {
-    // Everything a snapshot contains must be durable locally first: otherwise a machine crash could
-    // leave the local database older than an uploaded snapshot, and the removal queue may already have
+  image(): Uint8Array {
+    // Everything an image contains must be durable locally first: otherwise a machine crash could
+    // leave the local database older than what the store has, and the removal queue may already have
     // deleted objects the older local block map still names.
     this.sync();
     const image = this.db.serialize();
     image[18] = 1;
     image[19] = 1;
-    const copy = Database.deserialize(image);
-    try {
-      copy.exec("DELETE FROM dirty_blocks; DELETE FROM garbage;");
-      const out = copy.serialize();
-      return out;
-    } finally {
-      copy.close();
-    }
+    return image;
   }
 
   /** Checkpoints the WAL into the main file and closes the connection. */

@@ -95,26 +95,26 @@ describe("block map", () => {
     expect(map.findStored("aa")).toBeNull();
     expect(map.deletable(4, 10)).toEqual([]); // snapshot 4 may still name it
     expect(map.deletable(5, 10).map((o) => o.id)).toEqual([o1]);
-    map.toGarbage(map.deletable(5, 10)[0]);
+    map.toGarbage(map.deletable(5, 10)[0], `data/aa-${o1}`);
     expect(map.object(o1)).toBeNull();
     expect(map.garbage(10)[0].key).toBe(`data/aa-${o1}`);
     expect(map.stats().storedObjects).toBe(0);
   });
 
-  test("a snapshot image excludes local-only rows and opens anywhere", () => {
+  test("a shipped image opens anywhere; restoring it drops the dirty markers", () => {
     const m = MetaDb.open(join(tmp(), "m.db"));
     const map = new BlockMap(m);
     map.markDirty(3, 4);
     new EntryTable(m).insert(1, "x", 2);
-    const img = m.snapshot();
+    const img = m.image();
     const copy = MetaDb.fromImage(img);
-    expect(new BlockMap(copy).allDirty()).toEqual([]);
     expect(new EntryTable(copy).lookup(1, "x")?.inode).toBe(2);
     expect(map.allDirty()).toEqual([{ inode: 3, blkno: 4 }]);
     const path = join(tmp(), "restored.db");
     MetaDb.writeImage(path, img);
     const r = MetaDb.open(path);
     expect(new EntryTable(r).lookup(1, "x")?.inode).toBe(2);
+    expect(new BlockMap(r).allDirty()).toEqual([]);
     r.close();
     m.close();
   });
