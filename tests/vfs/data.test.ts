@@ -144,7 +144,8 @@ describe("file data", () => {
     }
     stop = true;
     await background;
-    expect(faulty!.injected.calls).toBeGreaterThan(500); // the store was really in the loop
+    // the store was really in the loop (a metadata ship is one put of a log entry: no listing, no rotation)
+    expect(faulty!.injected.calls).toBeGreaterThan(150);
     await fs.flushAll();
     expect(await readAll(fs, ino, 5000)).toEqual(m.data);
     await fs.close();

@@ -13,10 +13,11 @@
 // durability table true: write() alone was never crash-safe, fsync still puts data + dirty marker on
 // disk, and a dirty marker whose data was only in memory is dropped at recovery like any unsynced write.
 import {
-  constants, closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync,
+  constants, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync,
   statSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { fdatasyncFd, fsyncDir } from "../fsync.ts";
 import type { Backend } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
@@ -77,7 +78,10 @@ export class BlockCache {
   constructor(private readonly o: BlockCacheOptions) {
     this.blockSize = o.blockSize;
     this.dir = join(o.dir, "blocks");
-    mkdirSync(this.dir, { recursive: true });
+    if (!existsSync(this.dir)) {
+      mkdirSync(this.dir, { recursive: true });
+      fsyncDir(o.dir); // the blocks/ name itself, before any file in it is relied on
+    }
   }
 
   /**
@@ -446,22 +450,17 @@ export class BlockCache {
       if (!this.files.has(key)) continue;
       const fd = this.fds.get(key);
       if (fd !== undefined) {
-        fdatasyncSync(fd);
+        fdatasyncFd(fd, this.path(key));
         continue;
       }
       const ofd = openSync(this.path(key), "r");
       try {
-        fdatasyncSync(ofd);
+        fdatasyncFd(ofd, this.path(key));
       } finally {
         closeSync(ofd);
       }
     }
-    const dfd = openSync(this.dir, "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    fsyncDir(this.dir);
   }
 
   /** Number of dirty blocks, in O(1) (stats() walks them to sum their bytes). */

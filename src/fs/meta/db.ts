@@ -1,6 +1,7 @@
 // The metadata database connection: the only module that imports bun:sqlite (pragmas, snapshots, durability).
 import { Database, type Statement } from "bun:sqlite";
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { existsSync, renameSync, rmSync } from "node:fs";
+import { fsyncDir, fsyncPath } from "../fsync.ts";
 import { dirname } from "node:path";
 import { ROOT_INODE, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.ts";
 
@@ -66,7 +67,7 @@ export class MetaDb {
     for (const p of [path + "-wal", path + "-shm"]) rmSync(p, { force: true });
     renameSync(`${path}.tmp`, path);
     fsyncPath(path);
-    fsyncPath(dirname(path));
+    fsyncDir(dirname(path));
   }
 
   private configure(): void {
@@ -152,7 +153,14 @@ export class MetaDb {
   sync(): void {
     if (!this.path) return;
     for (const p of [this.path + "-wal", this.path]) if (existsSync(p)) fsyncPath(p);
+    // once per connection: the -wal file is created by this session and lives until close, so its
+    // name must be durable too (the main file's name is, from mkfs/restore or an earlier session)
+    if (!this.dirSynced) {
+      fsyncDir(dirname(this.path));
+      this.dirSynced = true;
+    }
   }
+  private dirSynced = false;
 
   /**
    * A consistent image of the whole database to ship (local-only tables included: `dirty_blocks` is
@@ -179,15 +187,6 @@ export class MetaDb {
       // a failed checkpoint is harmless: the WAL is replayed at the next open
     }
     this.db.close();
-  }
-}
-
-export function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

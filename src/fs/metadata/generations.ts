@@ -4,12 +4,13 @@
 // is restorable when `meta/db-g` exists, or when it lies on the chain of logs that follows the newest
 // snapshot (`meta/log-(s+1)` … `meta/log-g`, no gaps). Older logs are deleted once a newer snapshot is in.
 import type { Backend } from "../store/backend.ts";
+import { UserError } from "../../user-error.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { LOG_PREFIX, SNAPSHOT_PREFIX, generationOf, logKey, snapshotKey } from "../store/object-names.ts";
 import { applyPageLog, decodePageLog, encodePageLog, imageHash, type PageLog } from "./page-log.ts";
 
 /** The store holds metadata older than what this cache directory already shipped: a rollback or a replaced bucket. */
-export class MetadataRollbackError extends Error {
+export class MetadataRollbackError extends UserError {
   constructor(readonly localGen: number, readonly storeGen: number | null) {
     super(
       `metadata rollback detected: this cache shipped metadata generation ${localGen} but the store's newest is ${storeGen ?? "none"}; ` +
@@ -20,7 +21,7 @@ export class MetadataRollbackError extends Error {
 }
 
 /** The metadata objects in the store do not form one chain (a log missing, out of place, replayed or damaged). */
-export class MetadataChainError extends Error {
+export class MetadataChainError extends UserError {
   constructor(detail: string) {
     super(`metadata log chain broken: ${detail}; nothing was applied. Restore the missing object, or mount an older generation (coffer admin), and check who changed the bucket`);
     this.name = "MetadataChainError";

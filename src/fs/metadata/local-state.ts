@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { fsyncPath } from "../meta/db.ts";
+import { fsyncDir, fsyncPath } from "../fsync.ts";
 
 export const LocalStateSchema = z.object({
   shippedGen: z.number().int().nonnegative(),
@@ -43,5 +43,5 @@ export function writeLocalState(cacheDir: string, s: LocalState): void {
   writeFileSync(p + ".tmp", JSON.stringify(LocalStateSchema.parse(s)));
   fsyncPath(p + ".tmp");
   renameSync(p + ".tmp", p);
-  fsyncPath(dirname(p));
+  fsyncDir(dirname(p));
 }

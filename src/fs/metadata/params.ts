@@ -1,6 +1,7 @@
 // The filesystem parameters object `meta/params`: fixed at mkfs, read and checked (zod) at every open.
 import { z } from "zod";
 import type { Backend } from "../store/backend.ts";
+import { UserError } from "../../user-error.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { PARAMS_KEY } from "../store/object-names.ts";
 
@@ -14,7 +15,7 @@ export const FsParamsSchema = z.object({
 export type FsParams = z.infer<typeof FsParamsSchema>;
 
 /** The params object decrypted but malformed: written by a newer Coffer or damaged by a bug. */
-export class FsParamsError extends Error {
+export class FsParamsError extends UserError {
   constructor(detail: string) {
     super(`the filesystem parameters object ${PARAMS_KEY} is malformed (${detail}): written by a newer Coffer? upgrade coffer, or restore the object from a backup`);
     this.name = "FsParamsError";

@@ -4,7 +4,7 @@
 // diff it page by page against the image last shipped, and put the changed pages as `meta/log-<g>`.
 // A full snapshot `meta/db-<g>` replaces the log when there is no shipped image in memory (the first
 // ship after an open from the local database), when the logs since the last snapshot add up to more
-// than the snapshot, after `maxLogs` logs, and at close (`compact`). An idle filesystem ships nothing.
+// than the snapshot (or 4 MiB for a small database), after `maxLogs` logs, and at close (`compact`). An idle filesystem ships nothing.
 // Before each put the generation is recorded as pending in the local state file; after it, as shipped.
 import type { Backend } from "../store/backend.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
@@ -13,6 +13,8 @@ import { rotate, uploadLog, uploadSnapshot } from "./generations.ts";
 import { diffImages, imageHash, pageSizeOf } from "./page-log.ts";
 
 export const DEFAULT_METADATA_INTERVAL_MS = 5_000;
+/** Log pages (uncompressed) a small database may accumulate before a snapshot replaces them. */
+const LOG_BYTES_FLOOR = 4 * 1024 * 1024;
 
 export interface MetadataShipperOptions {
   backend: Backend;
@@ -122,7 +124,7 @@ export class MetadataShipper {
       return;
     }
     const logBytes = pages ? pages.length * pageSize : Infinity;
-    const snapshot = compact || !pages || this.logsSinceSnapshot >= (this.o.maxLogs ?? 120) || this.logBytesSinceSnapshot + logBytes > image.length;
+    const snapshot = compact || !pages || this.logsSinceSnapshot >= (this.o.maxLogs ?? 120) || this.logBytesSinceSnapshot + logBytes > Math.max(image.length, LOG_BYTES_FLOOR);
     writeLocalState(this.o.cacheDir, { shippedGen: this.shippedGen, pendingGen: gen, clean: false });
     const size = snapshot
       ? await uploadSnapshot(this.o.backend, this.o.codec, gen, image)

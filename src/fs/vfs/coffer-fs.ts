@@ -208,9 +208,17 @@ export class CofferFs implements RawFileSystem {
   }
 
   /** Metadata shipping state, for the control API and `coffer stat`. */
-  metadataShipping(): { generation: number; lastShipAt?: number; lagMs: number; shippedBytes: number; shippedObjects: number; lastError: string | null } {
+  metadataShipping(): { generation: number; lastShipAt?: number; unshipped: boolean; lagMs: number; shippedBytes: number; shippedObjects: number; lastError: string | null } {
     const s = this.p.metadata.shipper;
-    return { generation: s.shippedGen, lastShipAt: s.lastShipAt, lagMs: s.lagMs(), shippedBytes: s.shippedBytes, shippedObjects: s.shippedObjects, lastError: s.lastError };
+    return {
+      generation: s.shippedGen, lastShipAt: s.lastShipAt, unshipped: s.changed, lagMs: s.lagMs(),
+      shippedBytes: s.shippedBytes, shippedObjects: s.shippedObjects, lastError: s.lastError,
+    };
+  }
+
+  /** Commits made durable at COMMIT (synchronous=FULL) so far: the upload commits (tests check the wiring). */
+  durableCommits(): number {
+    return this.c.db.durableCommits;
   }
 
   stats(): CofferStats {
