@@ -41,6 +41,7 @@ export class MetadataShipper {
   private timer: ReturnType<typeof setInterval> | null = null;
   private running: Promise<void> | null = null;
   private shippedChanges = -1;
+  private again = false;
   private base: { image: Uint8Array; hash: Uint8Array } | null;
   private logsSinceSnapshot = 0;
   private logBytesSinceSnapshot = 0;
@@ -67,14 +68,23 @@ export class MetadataShipper {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      // A tick while a ship still runs is skipped: queueing one per tick would ship back to back later.
-      if (this.running || !this.changed) return;
-      void this.ship().catch((e) => {
-        this.lastError = `${(e as Error)?.message ?? e}`;
-        this.o.log(`metadata shipping failed (will retry): ${this.lastError}`);
-      });
-    }, this.o.intervalMs ?? DEFAULT_METADATA_INTERVAL_MS);
+    this.timer = setInterval(() => this.tick(), this.o.intervalMs ?? DEFAULT_METADATA_INTERVAL_MS);
+  }
+
+  /**
+   * A tick while a ship still runs does not queue another one (they would run back to back later) but
+   * asks for one right after it, so a slow put delays the next ship by its own length, not by a whole interval.
+   */
+  private tick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (!this.changed) return;
+    this.ship().catch((e) => {
+      this.lastError = `${(e as Error)?.message ?? e}`;
+      this.o.log(`metadata shipping failed (will retry): ${this.lastError}`);
+    });
   }
 
   async stop(): Promise<void> {
@@ -106,7 +116,13 @@ export class MetadataShipper {
    */
   async ship(compact = false): Promise<void> {
     while (this.running) await this.running.catch(() => {});
-    this.running = this.doShip(compact).finally(() => (this.running = null));
+    this.running = this.doShip(compact).finally(() => {
+      this.running = null;
+      if (this.again && this.timer) {
+        this.again = false;
+        setTimeout(() => this.tick(), 0);
+      }
+    });
     return this.running;
   }
 
