@@ -2,19 +2,10 @@
 // Runs until killed or until the filesystem under it goes away. Usage: bun fsync-writer.ts DIR SEED
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { randomData } from "../vfs/helpers.ts";
 
 /** The content the writer puts in a file: deterministic from (len, seed), so the checker can rebuild it. */
-export function seededBytes(len: number, seed: number): Uint8Array {
-  const out = new Uint8Array(len);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 255;
-  }
-  return out;
-}
+export const seededBytes = (len: number, seed: number): Uint8Array => randomData(len, seed);
 
 /** Parses the writer's output into name -> {len, seed} for every file it reported fsynced. */
 export function syncedFiles(output: string): Map<string, { len: number; seed: number }> {
