@@ -3,12 +3,12 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { keysCodec } from "../../src/fs/blocks/keys-codec.ts";
 import { fsyncHooks, type FsyncKind } from "../../src/fs/fsync.ts";
-import { MetadataChainError, listGenerations, loadNewestGeneration } from "../../src/fs/metadata/generations.ts";
+import { MetadataChainError, listGenerations, loadNewestGeneration, restorable, restoreGeneration } from "../../src/fs/metadata/generations.ts";
 import { MetadataRollbackError } from "../../src/fs/vfs/index.ts";
 import { logKey } from "../../src/fs/store/object-names.ts";
 import { checkConsistency } from "./consistency.ts";
 import { CountingBackend } from "./counting-backend.ts";
-import { ROOT, type World, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, tempDir, writeFile } from "./helpers.ts";
+import { ROOT, type World, cleanupDirs, ctx, errnoOf, newWorld, randomData, readAll, resolve, tempDir, writeFile } from "./helpers.ts";
 
 afterEach(() => {
   fsyncHooks.observer = null;
@@ -90,6 +90,28 @@ describe("metadata shipping", () => {
     const fresh = await w.open();
     expect((await fresh.lookup(ctx(), ROOT, "d3-2")).attr.mode & 0o170000).toBe(0o040000);
     await fresh.close();
+  });
+
+  test("an older generation can be listed and restored as the current one (admin restore)", async () => {
+    const w = await newWorld();
+    const cacheDir = tempDir();
+    let fs = await w.open(cacheDir);
+    await fs.mkdir(ctx(), ROOT, "kept", 0o755, 0);
+    await fs.close();
+    const before = (await listGenerations(w.backend)).newest!;
+    fs = await w.open(cacheDir);
+    await fs.mkdir(ctx(), ROOT, "undone", 0o755, 0);
+    await fs.close();
+    const gens = await listGenerations(w.backend);
+    expect(restorable(gens)).toContain(before);
+    const now = await restoreGeneration(w.backend, keysCodec(w.keys), before);
+    expect(now).toBe(gens.newest! + 1);
+    for (const dir of [cacheDir, tempDir()]) {
+      const again = await w.open(dir); // the old cache sees a newer store and takes it
+      expect((await again.lookup(ctx(), ROOT, "kept")).attr.mode & 0o170000).toBe(0o040000);
+      expect(await errnoOf(() => again.lookup(ctx(), ROOT, "undone"))).toBe(2);
+      await again.close();
+    }
   });
 
   test("the newest generation names only objects in the store, also after removals", async () => {

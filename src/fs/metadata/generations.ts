@@ -145,3 +145,17 @@ export async function rotate(backend: Backend, base: number, keep: number): Prom
 export async function loadNewestGeneration(backend: Backend, codec: ObjectCodec): Promise<LoadedGeneration> {
   return loadGeneration(backend, codec, await listGenerations(backend));
 }
+
+/**
+ * Makes generation `gen` current again (for `coffer admin` restore): ships its image as a new snapshot
+ * newest + 1, so every later mount loads it (a cache directory that shipped less sees a newer store and
+ * replaces its copy). Blocks deleted from the store after `gen` was shipped read as errors (fsck finds
+ * them). The filesystem must not be mounted: the caller holds the mount lock. Returns the new generation.
+ */
+export async function restoreGeneration(backend: Backend, codec: ObjectCodec, gen: number): Promise<number> {
+  const gens = await listGenerations(backend);
+  const loaded = await loadGeneration(backend, codec, gens, gen);
+  const next = gens.newest! + 1;
+  await uploadSnapshot(backend, codec, next, loaded.image);
+  return next;
+}
