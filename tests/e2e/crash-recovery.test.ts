@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { LocalBackend } from "../../src/fs/store/local.ts";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
 import { seededBytes, syncedFiles } from "../support/fsync-writer.ts";
 import { type S3rverHandle, startS3rver } from "../support/s3rver.ts";
@@ -117,6 +118,45 @@ crashSuite("local://", async (box) => {
   const url = `local://${box.dir("store")}`;
   box.addAuth(url, { "fs-passphrase": "crash passphrase" });
   return url;
+});
+
+describe("through the CLI: a broken metadata chain and a bad --metadata-interval are one clear line", () => {
+  const box = new CofferSandbox();
+  const store = box.dir("store");
+  const url = `local://${store}`;
+  const mnt = box.dir("mnt");
+  afterAll(() => box.cleanup(), 120_000);
+
+  test("a log removed from the store: the mount refuses with one line, nothing applied", async () => {
+    box.addAuth(url, { "fs-passphrase": "tamper passphrase" });
+    expect((await box.coffer(["mkfs", "--authfile", box.authfile, url])).code).toBe(0);
+    expect((await box.mount(url, mnt, ["--cachedir", box.dir("c1"), "--metadata-interval", "0.2"])).code).toBe(0);
+    const backend = new LocalBackend(store);
+    const logs = async () => {
+      const out: string[] = [];
+      for await (const o of backend.list("meta/log-")) out.push(o.key);
+      return out;
+    };
+    for (let i = 0; (await logs()).length < 3; i++) {
+      if (i > 600) throw new Error("no metadata logs shipped in 60 s");
+      await Bun.write(join(mnt, `f${i}`), `file ${i}`);
+      await Bun.sleep(100);
+    }
+    await box.killDaemon(mnt); // no final snapshot: the logs are the newest state
+    await backend.delete((await logs())[1]!);
+    const refused = await box.mount(url, mnt, ["--cachedir", box.dir("c2"), "--force-unlock"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^coffer: metadata log chain broken: log \d+ is missing/);
+    expect(isMounted(mnt)).toBe(false);
+  }, 120_000);
+
+  test("--metadata-interval that is not a number of seconds", async () => {
+    const r = await box.coffer(["mount", "--authfile", box.authfile, "--metadata-interval", "soon", url, mnt]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/--metadata-interval/);
+  });
 });
 
 let s3: S3rverHandle | null = null;
