@@ -129,6 +129,40 @@ describe("metadata shipping", () => {
   });
 });
 
+describe("a ship whose answer is lost", () => {
+  test("the put landed but reported failure: the retry is a snapshot of the same generation, the chain stays whole", async () => {
+    let loseNext = false;
+    const w = await newWorld(64 * 1024, (b) => {
+      const wrapped = Object.create(b) as typeof b;
+      wrapped.put = async (key: string, data: Uint8Array) => {
+        await b.put(key, data);
+        if (loseNext && key.startsWith("meta/log-")) {
+          loseNext = false;
+          throw new Error("connection reset after the put (answer lost)");
+        }
+      };
+      return wrapped;
+    });
+    const fs = await w.open();
+    await fs.mkdir(ctx(), ROOT, "a", 0o755, 0);
+    await fs.flushAll(); // a log
+    await fs.mkdir(ctx(), ROOT, "b", 0o755, 0);
+    loseNext = true;
+    await expect(fs.flushAll()).rejects.toThrow(/answer lost/);
+    const gen = fs.metadataShipping().generation + 1; // the generation whose log landed
+    await fs.mkdir(ctx(), ROOT, "c", 0o755, 0);
+    await fs.flushAll(); // retried as snapshot `gen`
+    expect((await listGenerations(w.backend)).base).toBe(gen);
+    await fs.mkdir(ctx(), ROOT, "d", 0o755, 0);
+    await fs.flushAll(); // and logs follow it again
+    expect((await listGenerations(w.backend)).newest).toBe(gen + 1);
+    await fs.abandonForTests();
+    const fresh = await w.open();
+    for (const n of ["a", "b", "c", "d"]) expect((await fresh.lookup(ctx(), ROOT, n)).attr.mode & 0o170000).toBe(0o040000);
+    await fresh.close();
+  });
+});
+
 describe("tampering with shipped metadata is detected on mount, never applied", () => {
   /** A filesystem whose store holds a snapshot and then logs; the cache directory is left as after a crash. */
   async function shippedLogs() {

@@ -142,11 +142,19 @@ export class MetadataShipper {
     const logBytes = pages ? pages.length * pageSize : Infinity;
     const snapshot = compact || !pages || this.logsSinceSnapshot >= (this.o.maxLogs ?? 120) || this.logBytesSinceSnapshot + logBytes > Math.max(image.length, LOG_BYTES_FLOOR);
     writeLocalState(this.o.cacheDir, { shippedGen: this.shippedGen, pendingGen: gen, clean: false });
-    const size = snapshot
-      ? await uploadSnapshot(this.o.backend, this.o.codec, gen, image)
-      : await uploadLog(this.o.backend, this.o.codec, {
-        gen, pageSize, pageCount: image.length / pageSize, prevHash: this.base!.hash, newHash: hash, pages: pages!,
-      });
+    let size: number;
+    try {
+      size = snapshot
+        ? await uploadSnapshot(this.o.backend, this.o.codec, gen, image)
+        : await uploadLog(this.o.backend, this.o.codec, {
+          gen, pageSize, pageCount: image.length / pageSize, prevHash: this.base!.hash, newHash: hash, pages: pages!,
+        });
+    } catch (e) {
+      // The put may have landed anyway (a lost answer). Generation g is retried as a full snapshot: it
+      // replaces whatever landed under db-g and outranks a stray log-g, so the chain stays whole.
+      this.base = null;
+      throw e;
+    }
     this.shippedGen = gen;
     this.shippedChanges = changes;
     this.base = { image, hash };
