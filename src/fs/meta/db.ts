@@ -1,11 +1,15 @@
 // The metadata database connection: the only module that imports bun:sqlite (pragmas, snapshots, durability).
 import { Database, type Statement } from "bun:sqlite";
-import { existsSync, renameSync, rmSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type WalPages, readWalPages } from "./wal.ts";
 import { fsyncDir, fsyncPath } from "../fsync.ts";
 import { dirname } from "node:path";
 import { ROOT_INODE, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.ts";
 
 export type { Statement };
+
+/** WAL size past which a commit checkpoints by itself (normally each metadata ship checkpoints). */
+const WAL_LIMIT = 64 * 1024 * 1024;
 
 /** A typed error of the metadata layer (the vfs maps it to EIO). */
 export class MetaError extends Error {
@@ -51,22 +55,16 @@ export class MetaDb {
   }
 
   /**
-   * Writes a shipped image (from `image()`) to `path` as a standalone database file and fsyncs it and
-   * its directory. Dirty markers are dropped: their cache files belong to the machine that wrote them.
+   * Writes a shipped image (from `image()`) to `path` byte for byte as the database file (so later WAL
+   * pages apply to exactly the image the store has), then fsyncs it and its directory. The caller drops
+   * the image's dirty markers through SQL once it is open (they belong to the machine that wrote them).
    */
   static writeImage(path: string, image: Uint8Array): void {
-    rmSync(`${path}.tmp`, { force: true });
-    const src = Database.deserialize(image.slice());
-    try {
-      src.exec("DELETE FROM dirty_blocks");
-      src.exec(`VACUUM INTO '${path.replaceAll("'", "''")}.tmp'`);
-    } finally {
-      src.close();
-    }
-    // VACUUM INTO writes a complete file; rename it into place so no reader sees half of one.
+    const tmp = `${path}.tmp`;
+    writeFileSync(tmp, image);
+    fsyncPath(tmp);
     for (const p of [path + "-wal", path + "-shm"]) rmSync(p, { force: true });
-    renameSync(`${path}.tmp`, path);
-    fsyncPath(path);
+    renameSync(tmp, path); // no reader ever sees half a file
     fsyncDir(dirname(path));
   }
 
@@ -75,7 +73,9 @@ export class MetaDb {
     this.db.exec("PRAGMA synchronous = NORMAL");
     this.db.exec("PRAGMA cache_size = -65536"); // KiB: 64 MiB
     this.db.exec("PRAGMA temp_store = MEMORY");
-    this.db.exec("PRAGMA wal_autocheckpoint = 4000");
+    // checkpoints are ours (checkpoint()/maybeCheckpoint()): between two of them the WAL holds every page
+    // written, which is what a metadata log entry ships
+    this.db.exec("PRAGMA wal_autocheckpoint = 0");
     this.db.exec(SCHEMA_SQL);
     const v = this.param("schema_version");
     if (v === null) this.setParam("schema_version", String(SCHEMA_VERSION));
@@ -99,12 +99,39 @@ export class MetaDb {
 
   /** Runs fn in one SQLite transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws. */
   tx<T>(fn: () => T): T {
+    let r: T;
     try {
-      return this.db.transaction(fn).immediate();
+      r = this.db.transaction(fn).immediate();
     } catch (e) {
       for (const f of this.onRollback) f();
       throw e;
     }
+    if (++this.commitsSinceCheck >= 256) this.maybeCheckpoint();
+    return r;
+  }
+
+  private commitsSinceCheck = 0;
+  /** Grows at every checkpoint: a WAL read before one no longer holds every page written since. */
+  checkpointEpoch = 0;
+
+  /** Moves the WAL into the database file and empties it (TRUNCATE); the epoch grows. */
+  checkpoint(): void {
+    if (!this.path) return;
+    this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    this.checkpointEpoch++;
+  }
+
+  /** Checkpoints when the WAL passed WAL_LIMIT (no metadata ship emptied it: a long outage, or tests). */
+  private maybeCheckpoint(): void {
+    this.commitsSinceCheck = 0;
+    if (!this.path) return;
+    const wal = this.path + "-wal";
+    if (existsSync(wal) && statSync(wal).size > WAL_LIMIT) this.checkpoint();
+  }
+
+  /** The pages committed since the last checkpoint (null: none), as the WAL holds them. */
+  walPages(): WalPages | null {
+    return this.path ? readWalPages(this.path + "-wal") : null;
   }
 
   /** Commits run by durableTx so far (tests check that the commits that matter use it). */

@@ -47,8 +47,11 @@ export class FsMetadata {
   /** Reads the parameters, prepares the local copy, opens it and marks the cache in use (not clean). */
   static async open(o: OpenMetadataOptions): Promise<FsMetadata> {
     const params = await readParams(o.backend, o.codec);
-    const { state, base } = await prepareLocalCopy(o.backend, o.codec, o.cacheDir, o.log);
+    const { state, baseChain } = await prepareLocalCopy(o.backend, o.codec, o.cacheDir, o.log);
     const db = MetaDb.open(metadataPath(o.cacheDir));
+    // a downloaded image's dirty markers name cache files of the machine that shipped it; dropped through
+    // SQL (into the WAL, so the next log entry carries it) to keep the file equal to the store's image
+    if (baseChain) db.q("DELETE FROM dirty_blocks").run();
     const bs = Number(db.param("block_size"));
     if (bs !== params.blockSize) {
       db.close();
@@ -56,8 +59,7 @@ export class FsMetadata {
     }
     writeLocalState(o.cacheDir, { ...state, clean: false });
     const shipper = new MetadataShipper({
-      backend: o.backend, codec: o.codec, cacheDir: o.cacheDir, state, base,
-      image: () => db.image(), changes: () => db.changes(),
+      backend: o.backend, codec: o.codec, cacheDir: o.cacheDir, state, baseChain, db,
       intervalMs: o.intervalMs, keep: o.keepSnapshots, log: o.log, onShipped: o.onShipped,
     });
     return new FsMetadata(db, params, shipper, !state.clean, o.cacheDir);

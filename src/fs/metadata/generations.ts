@@ -7,7 +7,7 @@ import type { Backend } from "../store/backend.ts";
 import { UserError } from "../../user-error.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { LOG_PREFIX, SNAPSHOT_PREFIX, generationOf, logKey, snapshotKey } from "../store/object-names.ts";
-import { applyPageLog, decodePageLog, encodePageLog, imageHash, type PageLog } from "./page-log.ts";
+import { applyPageLog, decodePageLog, imageHash, type PageLog } from "./page-log.ts";
 
 /** The store holds metadata older than what this cache directory already shipped: a rollback or a replaced bucket. */
 export class MetadataRollbackError extends UserError {
@@ -76,9 +76,10 @@ export async function downloadSnapshot(backend: Backend, codec: ObjectCodec, gen
   return codec.decode("meta", key, await backend.get(key), gen);
 }
 
-export async function uploadLog(backend: Backend, codec: ObjectCodec, log: PageLog): Promise<number> {
-  const key = logKey(log.gen);
-  const sealed = await codec.encode("meta", key, encodePageLog(log), log.gen);
+/** Seals and puts an encoded log entry (`encodePageLog(...).bytes`) of generation `gen`. */
+export async function uploadLog(backend: Backend, codec: ObjectCodec, gen: number, payload: Uint8Array): Promise<number> {
+  const key = logKey(gen);
+  const sealed = await codec.encode("meta", key, payload, gen);
   await backend.put(key, sealed);
   return sealed.length;
 }
@@ -95,11 +96,11 @@ export async function downloadLog(backend: Backend, codec: ObjectCodec, gen: num
   return log;
 }
 
-/** A loaded generation: the database image and its hash (the base for the next log). */
+/** A loaded generation: the database image and its chain value (what the next log must follow). */
 export interface LoadedGeneration {
   gen: number;
   image: Uint8Array;
-  hash: Uint8Array;
+  chain: Uint8Array;
 }
 
 /**
@@ -110,19 +111,20 @@ export async function loadGeneration(backend: Backend, codec: ObjectCodec, gens:
   if (gen === null || gens.base === null) throw new Error(`no metadata snapshot in ${backend.description}: not a Coffer filesystem, or mkfs did not finish`);
   if (gens.snapshots.includes(gen)) {
     const image = await downloadSnapshot(backend, codec, gen);
-    return { gen, image, hash: imageHash(image) };
+    return { gen, image, chain: imageHash(image) };
   }
   if (gen < gens.base || gens.newest === null || gen > gens.newest) throw new Error(`metadata generation ${gen} is not in the store (restorable: ${restorable(gens).join(", ")})`);
   let image = await downloadSnapshot(backend, codec, gens.base);
+  let chain = imageHash(image);
   for (let g = gens.base + 1; g <= gen; g++) {
     const log = await downloadLog(backend, codec, g);
     try {
-      image = applyPageLog(image, log);
+      ({ image, chain } = applyPageLog(image, chain, log));
     } catch (e) {
       throw new MetadataChainError((e as Error).message);
     }
   }
-  return { gen, image, hash: imageHash(image) };
+  return { gen, image, chain };
 }
 
 /** Every generation that can be restored, ascending (for `coffer admin` listings). */

@@ -11,8 +11,8 @@ export const metadataPath = (cacheDir: string): string => join(cacheDir, "metada
 
 export interface PreparedCopy {
   state: LocalState;
-  /** The image of `state.shippedGen` when it was downloaded now (logs can follow it at once). */
-  base?: { image: Uint8Array; hash: Uint8Array };
+  /** The chain value of `state.shippedGen` when its image was downloaded now (logs can follow it at once). */
+  baseChain?: Uint8Array;
 }
 
 /**
@@ -41,5 +41,5 @@ export async function prepareLocalCopy(backend: Backend, codec: ObjectCodec, cac
   MetaDb.writeImage(dbPath, loaded.image);
   const fresh = { shippedGen: loaded.gen, pendingGen: null, clean: true };
   writeLocalState(cacheDir, fresh);
-  return { state: fresh, base: { image: loaded.image, hash: loaded.hash } };
+  return { state: fresh, baseChain: loaded.chain };
 }

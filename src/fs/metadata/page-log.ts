@@ -1,13 +1,14 @@
-// A metadata log entry: the database pages that changed between two shipped images, hash-chained.
+// A metadata log entry: the database pages written since the previous generation, chained by SHA-256.
 //
 // Payload (before the object codec compresses and seals it), integers big-endian:
 //   0  4  magic "CFML"            4  4  version = 1
 //   8  8  generation (equal to the object's name and AEAD associated data)
 //   16 4  page size               20 4  page count of the new image
-//   24 32 SHA-256 of the image this entry applies to (generation - 1)
-//   56 32 SHA-256 of the image it produces
+//   24 32 chain value of the previous generation
+//   56 32 chain value of this generation = SHA-256(previous chain || bytes 8..24 || bytes 88..end)
 //   88 4  number n of pages       92 .. n × (4-byte page number from 0, page bytes)
-// The hashes make a chain: an entry applied to any other image than the one it was made from is refused.
+// The chain value of a snapshot is the SHA-256 of its image. An entry whose previous chain value is not
+// that of the image it is applied to (another history, a reordered or replaced object) is refused.
 import { CryptoHasher } from "bun";
 
 const MAGIC = 0x43464d4c; // "CFML"
@@ -17,8 +18,8 @@ export interface PageLog {
   gen: number;
   pageSize: number;
   pageCount: number;
-  prevHash: Uint8Array;
-  newHash: Uint8Array;
+  prevChain: Uint8Array;
+  newChain: Uint8Array;
   pages: { pgno: number; data: Uint8Array }[];
 }
 
@@ -26,23 +27,15 @@ export const imageHash = (image: Uint8Array): Uint8Array => new CryptoHasher("sh
 
 /** SQLite's page size from the database header (bytes 16–17; 1 means 65536). */
 export function pageSizeOf(image: Uint8Array): number {
-  const v = (image[16] << 8) | image[17];
+  const v = (image[16]! << 8) | image[17]!;
   return v === 1 ? 65536 : v;
 }
 
-/** The pages of `next` that differ from `prev` (or lie past its end). */
-export function diffImages(prev: Uint8Array, next: Uint8Array, pageSize: number): { pgno: number; data: Uint8Array }[] {
-  const out: { pgno: number; data: Uint8Array }[] = [];
-  const pb = Buffer.from(prev.buffer, prev.byteOffset, prev.byteLength);
-  const nb = Buffer.from(next.buffer, next.byteOffset, next.byteLength);
-  for (let off = 0, pgno = 0; off < next.length; off += pageSize, pgno++) {
-    const end = off + pageSize;
-    if (end > prev.length || pb.compare(nb, off, end, off, end) !== 0) out.push({ pgno, data: next.subarray(off, end) });
-  }
-  return out;
-}
+const chainOf = (prev: Uint8Array, payload: Uint8Array): Uint8Array =>
+  new CryptoHasher("sha256").update(prev).update(payload.subarray(8, 24)).update(payload.subarray(88)).digest() as Uint8Array;
 
-export function encodePageLog(l: PageLog): Uint8Array {
+/** Encodes an entry; its `newChain` is computed here (the field of `l` is ignored). */
+export function encodePageLog(l: Omit<PageLog, "newChain">): { bytes: Uint8Array; newChain: Uint8Array } {
   const out = new Uint8Array(HEAD + l.pages.length * (4 + l.pageSize));
   const v = new DataView(out.buffer);
   v.setUint32(0, MAGIC);
@@ -50,16 +43,18 @@ export function encodePageLog(l: PageLog): Uint8Array {
   v.setBigUint64(8, BigInt(l.gen));
   v.setUint32(16, l.pageSize);
   v.setUint32(20, l.pageCount);
-  out.set(l.prevHash, 24);
-  out.set(l.newHash, 56);
+  out.set(l.prevChain, 24);
   v.setUint32(88, l.pages.length);
   let o = HEAD;
   for (const p of l.pages) {
+    if (p.data.length !== l.pageSize) throw new Error(`page ${p.pgno} has ${p.data.length} bytes, not ${l.pageSize}`);
     v.setUint32(o, p.pgno);
     out.set(p.data, o + 4);
     o += 4 + l.pageSize;
   }
-  return out;
+  const newChain = chainOf(l.prevChain, out);
+  out.set(newChain, 56);
+  return { bytes: out, newChain };
 }
 
 export function decodePageLog(bytes: Uint8Array): PageLog {
@@ -68,23 +63,22 @@ export function decodePageLog(bytes: Uint8Array): PageLog {
   const pageSize = v.getUint32(16);
   const n = v.getUint32(88);
   if (bytes.length !== HEAD + n * (4 + pageSize)) throw new Error("metadata log entry has the wrong length");
+  const prevChain = bytes.subarray(24, 56);
+  const newChain = bytes.subarray(56, 88);
+  if (!Buffer.from(chainOf(prevChain, bytes)).equals(Buffer.from(newChain))) throw new Error("metadata log entry's chain value does not match its content");
   const pages: PageLog["pages"] = [];
   for (let i = 0, o = HEAD; i < n; i++, o += 4 + pageSize) pages.push({ pgno: v.getUint32(o), data: bytes.subarray(o + 4, o + 4 + pageSize) });
-  return {
-    gen: Number(v.getBigUint64(8)), pageSize, pageCount: v.getUint32(20),
-    prevHash: bytes.subarray(24, 56), newHash: bytes.subarray(56, 88), pages,
-  };
+  return { gen: Number(v.getBigUint64(8)), pageSize, pageCount: v.getUint32(20), prevChain, newChain, pages };
 }
 
-/** Applies `l` to `prev`; throws when the entry was not made from `prev` or does not produce what it says. */
-export function applyPageLog(prev: Uint8Array, l: PageLog): Uint8Array {
-  if (!Buffer.from(imageHash(prev)).equals(Buffer.from(l.prevHash))) throw new Error(`metadata log ${l.gen} does not follow the image before it`);
+/** Applies `l` to the image whose chain value is `chain`; throws when the entry does not follow it. */
+export function applyPageLog(prev: Uint8Array, chain: Uint8Array, l: PageLog): { image: Uint8Array; chain: Uint8Array } {
+  if (!Buffer.from(chain).equals(Buffer.from(l.prevChain))) throw new Error(`metadata log ${l.gen} does not follow the image before it`);
   const next = new Uint8Array(l.pageCount * l.pageSize);
   next.set(prev.subarray(0, Math.min(prev.length, next.length)));
   for (const p of l.pages) {
     if (p.pgno >= l.pageCount) throw new Error(`metadata log ${l.gen} names page ${p.pgno} past its end`);
     next.set(p.data, p.pgno * l.pageSize);
   }
-  if (!Buffer.from(imageHash(next)).equals(Buffer.from(l.newHash))) throw new Error(`metadata log ${l.gen} does not produce the image it names`);
-  return next;
+  return { image: next, chain: l.newChain };
 }

@@ -1,16 +1,19 @@
 // MetadataShipper: ships database changes to the store every interval as a log entry, compacted into snapshots.
 //
-// Every tick (default 5 s) in which the database changed: take an image (the WAL is fsynced first),
-// diff it page by page against the image last shipped, and put the changed pages as `meta/log-<g>`.
-// A full snapshot `meta/db-<g>` replaces the log when there is no shipped image in memory (the first
-// ship after an open from the local database), when the logs since the last snapshot add up to more
-// than the snapshot (or 4 MiB for a small database), after `maxLogs` logs, and at close (`compact`). An idle filesystem ships nothing.
+// Every tick (default 5 s) in which the database changed: fsync the WAL, read the pages committed to it
+// since the last ship (MetaDb checkpoints only when asked, so the WAL holds exactly those), checkpoint,
+// and put them as `meta/log-<g>`: O(changes), no copy of the database. A full snapshot `meta/db-<g>`
+// (the serialized database) is put instead when there is no shipped base to follow (the first ship after
+// an open from the local database, after a failed put, after a checkpoint the shipper did not make),
+// when the logs since the last snapshot add up to more than the database (or 4 MiB for a small one),
+// after `maxLogs` logs, and at close (`compact`). An idle filesystem ships nothing.
 // Before each put the generation is recorded as pending in the local state file; after it, as shipped.
 import type { Backend } from "../store/backend.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { type LocalState, writeLocalState } from "./local-state.ts";
+import type { MetaDb } from "../meta/db.ts";
 import { rotate, uploadLog, uploadSnapshot } from "./generations.ts";
-import { diffImages, imageHash, pageSizeOf } from "./page-log.ts";
+import { encodePageLog, imageHash, pageSizeOf } from "./page-log.ts";
 
 export const DEFAULT_METADATA_INTERVAL_MS = 5_000;
 /** Log pages (uncompressed) a small database may accumulate before a snapshot replaces them. */
@@ -20,13 +23,13 @@ export interface MetadataShipperOptions {
   backend: Backend;
   codec: ObjectCodec;
   cacheDir: string;
-  /** A consistent database image, durable locally (MetaDb.image). */
-  image: () => Uint8Array;
-  /** A counter that grows with every database change (to ship nothing when nothing changed). */
-  changes: () => number;
+  db: MetaDb;
   state: LocalState;
-  /** The image of generation `state.shippedGen` when known exactly (after a download), so logs can follow it. */
-  base?: { image: Uint8Array; hash: Uint8Array };
+  /**
+   * The chain value of generation `state.shippedGen` when the database file is exactly its image (just
+   * downloaded, WAL empty), so the first ship can already be a log.
+   */
+  baseChain?: Uint8Array;
   intervalMs?: number;
   /** Snapshots kept in the store. */
   keep?: number;
@@ -42,7 +45,8 @@ export class MetadataShipper {
   private running: Promise<void> | null = null;
   private shippedChanges = -1;
   private again = false;
-  private base: { image: Uint8Array; hash: Uint8Array } | null;
+  /** What the next log follows: the chain value of the shipped generation, and the checkpoint epoch after it. */
+  private base: { chain: Uint8Array; epoch: number } | null;
   private logsSinceSnapshot = 0;
   private logBytesSinceSnapshot = 0;
   /** Newest generation whose image was taken (shipped or not): objects unreferenced now are not in it. */
@@ -61,9 +65,9 @@ export class MetadataShipper {
   constructor(private readonly o: MetadataShipperOptions) {
     this.shippedGen = o.state.shippedGen;
     this.takenGen = Math.max(o.state.shippedGen, o.state.pendingGen ?? 0);
-    this.base = o.base ?? null;
+    this.base = o.baseChain ? { chain: o.baseChain, epoch: o.db.checkpointEpoch } : null;
     // after a clean close (or a fresh download) the database equals the newest generation: nothing to ship yet
-    if (o.state.clean) this.shippedChanges = o.changes();
+    if (o.state.clean) this.shippedChanges = o.db.changes();
   }
 
   start(): void {
@@ -76,6 +80,7 @@ export class MetadataShipper {
    * asks for one right after it, so a slow put delays the next ship by its own length, not by a whole interval.
    */
   private tick(): void {
+    if (!this.timer) return; // stopped (a deferred tick may fire after stop())
     if (this.running) {
       this.again = true;
       return;
@@ -95,7 +100,7 @@ export class MetadataShipper {
 
   /** True when the database changed since the last shipped generation. */
   get changed(): boolean {
-    const c = this.o.changes() !== this.shippedChanges;
+    const c = this.o.db.changes() !== this.shippedChanges;
     if (c && this.unshippedSince === null) this.unshippedSince = Date.now();
     return c;
   }
@@ -127,37 +132,53 @@ export class MetadataShipper {
   }
 
   private async doShip(compact: boolean): Promise<void> {
+    const db = this.o.db;
     const gen = this.shippedGen + 1;
-    const changes = this.o.changes();
-    const image = this.o.image();
-    this.takenGen = Math.max(this.takenGen, gen);
-    const hash = imageHash(image);
-    const pageSize = pageSizeOf(image);
-    let pages = this.base ? diffImages(this.base.image, image, pageSize) : null;
-    if (pages && pages.length === 0 && !compact) {
-      this.shippedChanges = changes; // row changes that left every page as it was
+    const changes = db.changes();
+    db.sync(); // what is shipped is durable locally first (never newer in the store than on this disk)
+    // From here to the checkpoint below nothing awaits: no commit can slip between the read and the checkpoint.
+    const base = this.base && this.base.epoch === db.checkpointEpoch && !compact && this.logsSinceSnapshot < (this.o.maxLogs ?? 120) ? this.base : null;
+    const wal = base ? db.walPages() : null;
+    if (base && !wal) {
+      this.shippedChanges = changes; // row changes that wrote no page (or nothing at all)
       this.unshippedSince = null;
       return;
     }
-    const logBytes = pages ? pages.length * pageSize : Infinity;
-    const snapshot = compact || !pages || this.logsSinceSnapshot >= (this.o.maxLogs ?? 120) || this.logBytesSinceSnapshot + logBytes > Math.max(image.length, LOG_BYTES_FLOOR);
-    writeLocalState(this.o.cacheDir, { shippedGen: this.shippedGen, pendingGen: gen, clean: false });
-    let size: number;
-    try {
-      size = snapshot
-        ? await uploadSnapshot(this.o.backend, this.o.codec, gen, image)
-        : await uploadLog(this.o.backend, this.o.codec, {
-          gen, pageSize, pageCount: image.length / pageSize, prevHash: this.base!.hash, newHash: hash, pages: pages!,
-        });
-    } catch (e) {
-      // The put may have landed anyway (a lost answer). Generation g is retried as a full snapshot: it
-      // replaces whatever landed under db-g and outranks a stray log-g, so the chain stays whole.
-      this.base = null;
-      throw e;
+    let payload: Uint8Array;
+    let chain: Uint8Array;
+    let logBytes = 0;
+    let snapshot = !wal;
+    if (wal) {
+      logBytes = wal.pages.size * wal.pageSize;
+      if (this.logBytesSinceSnapshot + logBytes > Math.max(wal.pageCount * wal.pageSize, LOG_BYTES_FLOOR)) snapshot = true;
     }
+    if (wal && !snapshot) {
+      const pages = [...wal.pages].sort((x, y) => x[0] - y[0]).map(([pgno, data]) => ({ pgno, data }));
+      if (pages[0]?.pgno === 0) {
+        // page 1 as a shipped image has it: rollback mode in the header (bytes 18-19), as image() does
+        const first = pages[0].data.slice();
+        first[18] = 1;
+        first[19] = 1;
+        pages[0] = { pgno: 0, data: first };
+      }
+      ({ bytes: payload, newChain: chain } = encodePageLog({ gen, pageSize: wal.pageSize, pageCount: wal.pageCount, prevChain: base!.chain, pages }));
+    } else {
+      payload = db.image();
+      chain = imageHash(payload);
+      logBytes = 0;
+    }
+    db.checkpoint(); // the next WAL starts after this generation
+    this.takenGen = Math.max(this.takenGen, gen);
+    this.base = null; // until the put is known to have landed
+    writeLocalState(this.o.cacheDir, { shippedGen: this.shippedGen, pendingGen: gen, clean: false });
+    // A failed put may have landed anyway (a lost answer): with no base, generation g is retried as a full
+    // snapshot, which replaces whatever landed under db-g and outranks a stray log-g.
+    const size = snapshot
+      ? await uploadSnapshot(this.o.backend, this.o.codec, gen, payload)
+      : await uploadLog(this.o.backend, this.o.codec, gen, payload);
+    this.base = { chain, epoch: db.checkpointEpoch };
     this.shippedGen = gen;
     this.shippedChanges = changes;
-    this.base = { image, hash };
     this.lastShipAt = Date.now();
     this.unshippedSince = null;
     this.lastShipBytes = size;

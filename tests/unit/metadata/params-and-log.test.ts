@@ -1,11 +1,12 @@
-// The metadata params schema, the local state file, and the page log format (diff, apply, hash chain).
+// The metadata params schema, the local state file, the page log format (apply, chain), and reading WAL pages.
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FsParamsError, parseParams } from "../../../src/fs/metadata/params.ts";
 import { localStatePath, readLocalState, writeLocalState } from "../../../src/fs/metadata/local-state.ts";
-import { applyPageLog, decodePageLog, diffImages, encodePageLog, imageHash } from "../../../src/fs/metadata/page-log.ts";
+import { applyPageLog, decodePageLog, encodePageLog, imageHash } from "../../../src/fs/metadata/page-log.ts";
+import { MetaDb } from "../../../src/fs/meta/db.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -67,28 +68,61 @@ describe("page log", () => {
     for (let i = 0; i < a.length; i += 97) a[i] = (i * seed) & 255;
     return a;
   };
+  const pagesOf = (image: Uint8Array, pgnos: number[]) => pgnos.map((pgno) => ({ pgno, data: image.slice(pgno * page, (pgno + 1) * page) }));
 
-  test("diff + encode + decode + apply reproduces the new image; growth and shrinking too", () => {
+  test("encode + decode + apply reproduces the new image, growing and shrinking; chain values link", () => {
     const prev = img(10, 3);
-    for (const next of [(() => { const n = prev.slice(); n[5 * page + 7] ^= 1; return n; })(), img(12, 3), prev.slice(0, 6 * page)]) {
-      const pages = diffImages(prev, next, page);
-      const log = decodePageLog(encodePageLog({ gen: 9, pageSize: page, pageCount: next.length / page, prevHash: imageHash(prev), newHash: imageHash(next), pages }));
+    const chain0 = imageHash(prev);
+    const changed = prev.slice();
+    changed[5 * page + 7] ^= 1;
+    for (const [next, pgnos] of [[changed, [5]], [img(12, 3), [10, 11]], [prev.slice(0, 6 * page), []]] as const) {
+      const { bytes, newChain } = encodePageLog({ gen: 9, pageSize: page, pageCount: next.length / page, prevChain: chain0, pages: pagesOf(next, [...pgnos]) });
+      const log = decodePageLog(bytes);
       expect(log.gen).toBe(9);
-      expect(applyPageLog(prev, log)).toEqual(next);
+      const out = applyPageLog(prev, chain0, log);
+      expect(out.image).toEqual(next);
+      expect(out.chain).toEqual(newChain);
     }
-    expect(diffImages(prev, prev, page)).toEqual([]);
-    const one = prev.slice();
-    one[3 * page] ^= 0xff;
-    expect(diffImages(prev, one, page).map((p) => p.pgno)).toEqual([3]);
   });
 
-  test("an entry applied to another image, or one that does not produce what it names, is refused", () => {
+  test("an entry applied after another image, or damaged inside, is refused", () => {
     const prev = img(4, 5);
     const next = prev.slice();
     next[100] ^= 1;
-    const log = { gen: 2, pageSize: page, pageCount: 4, prevHash: imageHash(prev), newHash: imageHash(next), pages: diffImages(prev, next, page) };
-    expect(() => applyPageLog(img(4, 6), log)).toThrow(/does not follow the image before it/);
-    expect(() => applyPageLog(prev, { ...log, newHash: imageHash(prev) })).toThrow(/does not produce the image it names/);
-    expect(() => decodePageLog(encodePageLog(log).subarray(0, 200))).toThrow(/wrong length/);
+    const { bytes } = encodePageLog({ gen: 2, pageSize: page, pageCount: 4, prevChain: imageHash(prev), pages: pagesOf(next, [0]) });
+    expect(() => applyPageLog(img(4, 6), imageHash(img(4, 6)), decodePageLog(bytes))).toThrow(/does not follow the image before it/);
+    const damaged = bytes.slice();
+    damaged[200] ^= 1;
+    expect(() => decodePageLog(damaged)).toThrow(/chain value does not match/);
+    expect(() => decodePageLog(bytes.subarray(0, 200))).toThrow(/wrong length/);
+  });
+});
+
+describe("WAL pages", () => {
+  test("the pages committed since a checkpoint, applied to the checkpointed file, give the database's image", () => {
+    const d = mkdtempSync(join(tmpdir(), "coffer-wal-"));
+    dirs.push(d);
+    const db = MetaDb.open(join(d, "m.db"));
+    const ent = db.q("INSERT INTO entries (parent, name, inode) VALUES (1, ?, ?)");
+    db.tx(() => {
+      for (let i = 0; i < 2000; i++) ent.run(`name-${i}`, i + 2);
+    });
+    db.checkpoint();
+    expect(db.walPages()).toBeNull();
+    const base = db.image();
+    db.tx(() => ent.run("one-more", 5000));
+    db.tx(() => db.q("DELETE FROM entries WHERE name LIKE 'name-1%'").run());
+    for (let i = 0; i < 300; i++) db.tx(() => ent.run(`later-${i}`, 9000 + i)); // the file grows
+    db.sync();
+    const wal = db.walPages()!;
+    expect(wal.pages.size).toBeGreaterThan(0);
+    expect(wal.pages.size).toBeLessThan(base.length / wal.pageSize); // only what changed
+    const next = new Uint8Array(wal.pageCount * wal.pageSize);
+    next.set(base.subarray(0, Math.min(base.length, next.length)));
+    for (const [p, data] of wal.pages) next.set(data, p * wal.pageSize);
+    next[18] = 1;
+    next[19] = 1;
+    expect(Buffer.from(next).equals(Buffer.from(db.image()))).toBe(true);
+    db.close();
   });
 });
