@@ -78,7 +78,7 @@ function crashSuite(name: string, setup: (box: CofferSandbox) => Promise<string>
       expect((await box.mount(url, mnt, ["--cachedir", box.dir("cache-fresh")])).code).toBe(0);
       expectAllBack(mnt, all);
       expect((await box.umount(mnt)).code).toBe(0);
-    }, 300_000);
+    }, 600_000);
 
     test("machine loss: kill -9, the cache directory gone; mounted elsewhere, every file written over 10 s before is there", async () => {
       const cache = box.dir("cache-lost");
