@@ -76,14 +76,6 @@ export async function downloadSnapshot(backend: Backend, codec: ObjectCodec, gen
   return codec.decode("meta", key, await backend.get(key), gen);
 }
 
-/** Seals and puts an encoded log entry (`encodePageLog(...).bytes`) of generation `gen`. */
-export async function uploadLog(backend: Backend, codec: ObjectCodec, gen: number, payload: Uint8Array): Promise<number> {
-  const key = logKey(gen);
-  const sealed = await codec.encode("meta", key, payload, gen);
-  await backend.put(key, sealed);
-  return sealed.length;
-}
-
 export async function downloadLog(backend: Backend, codec: ObjectCodec, gen: number): Promise<PageLog> {
   const key = logKey(gen);
   let log: PageLog;

@@ -208,11 +208,14 @@ export class CofferFs implements RawFileSystem {
   }
 
   /** Metadata shipping state, for the control API and `coffer stat`. */
-  metadataShipping(): { generation: number; lastShipAt?: number; unshipped: boolean; lagMs: number; shippedBytes: number; shippedObjects: number; lastError: string | null } {
+  metadataShipping(): {
+    generation: number; lastShipAt?: number; unshipped: boolean; lagMs: number; shippedBytes: number; shippedObjects: number;
+    lastError: string | null; mainThreadMs: number;
+  } {
     const s = this.p.metadata.shipper;
     return {
       generation: s.shippedGen, lastShipAt: s.lastShipAt, unshipped: s.changed, lagMs: s.lagMs(),
-      shippedBytes: s.shippedBytes, shippedObjects: s.shippedObjects, lastError: s.lastError,
+      shippedBytes: s.shippedBytes, shippedObjects: s.shippedObjects, lastError: s.lastError, mainThreadMs: s.mainThreadMs,
     };
   }
 
