@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { keysCodec } from "../../src/fs/blocks/keys-codec.ts";
 import { fsyncHooks, type FsyncKind } from "../../src/fs/fsync.ts";
 import { MetadataChainError, listGenerations, loadNewestGeneration, restorable, restoreGeneration } from "../../src/fs/metadata/generations.ts";
-import { MetadataRollbackError } from "../../src/fs/vfs/index.ts";
+import { type CofferFs, MetadataRollbackError } from "../../src/fs/vfs/index.ts";
 import { logKey } from "../../src/fs/store/object-names.ts";
 import { checkConsistency } from "./consistency.ts";
 import { CountingBackend } from "./counting-backend.ts";
@@ -21,6 +21,11 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(10);
   }
+}
+
+/** `name` exists in the root directory and is a directory. */
+async function expectDir(fs: CofferFs, name: string): Promise<void> {
+  expect((await fs.lookup(ctx(), ROOT, name)).attr.mode & 0o170000).toBe(0o040000);
 }
 
 async function keysUnder(w: World, prefix: string): Promise<string[]> {
@@ -45,7 +50,7 @@ describe("metadata shipping", () => {
     const elsewhere = await w.open(tempDir());
     expect(await readAll(elsewhere, await resolve(elsewhere, "first"))).toEqual(first);
     expect(await readAll(elsewhere, await resolve(elsewhere, "second"))).toEqual(second);
-    expect((await elsewhere.lookup(ctx(), ROOT, "later")).attr.mode & 0o170000).toBe(0o040000);
+    await expectDir(elsewhere, "later");
     await elsewhere.close();
   });
 
@@ -88,7 +93,7 @@ describe("metadata shipping", () => {
     expect(gens.snapshots.length).toBe(3);
     expect(gens.newest).toBe(gens.base);
     const fresh = await w.open();
-    expect((await fresh.lookup(ctx(), ROOT, "d3-2")).attr.mode & 0o170000).toBe(0o040000);
+    await expectDir(fresh, "d3-2");
     await fresh.close();
   });
 
@@ -108,7 +113,7 @@ describe("metadata shipping", () => {
     expect(now).toBe(gens.newest! + 1);
     for (const dir of [cacheDir, tempDir()]) {
       const again = await w.open(dir); // the old cache sees a newer store and takes it
-      expect((await again.lookup(ctx(), ROOT, "kept")).attr.mode & 0o170000).toBe(0o040000);
+      await expectDir(again, "kept");
       expect(await errnoOf(() => again.lookup(ctx(), ROOT, "undone"))).toBe(2);
       await again.close();
     }
@@ -158,7 +163,7 @@ describe("a ship whose answer is lost", () => {
     expect((await listGenerations(w.backend)).newest).toBe(gen + 1);
     await fs.abandonForTests();
     const fresh = await w.open();
-    for (const n of ["a", "b", "c", "d"]) expect((await fresh.lookup(ctx(), ROOT, n)).attr.mode & 0o170000).toBe(0o040000);
+    for (const n of ["a", "b", "c", "d"]) await expectDir(fresh, n);
     await fresh.close();
   });
 });
