@@ -4,8 +4,11 @@ import { reportAndExit } from "./errors.ts";
 import { flushCommand } from "./flush.ts";
 import { mkfsCommand } from "./mkfs.ts";
 import { mountCommand } from "./mount.ts";
+import { provisionCommand } from "./provision.ts";
 import { statCommand } from "./stat.ts";
 import { umountCommand } from "./umount.ts";
+import { addAdminCommands } from "./admin-commands.ts";
+import { addManPages } from "./help.ts";
 
 export function buildProgram(): Command {
   const program = new Command("coffer")
@@ -31,7 +34,7 @@ export function buildProgram(): Command {
     .option("--allow-other", "let users other than the mounting one use the mount (Samba, NFS)")
     .option("--fg", "stay in the foreground and log to stdout (for systemd)")
     .option("--cachedir <dir>", "where cached blocks and metadata live (default ~/.coffer/cache)")
-    .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G")
+    .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G (default 1G)")
     .option("--compress <algo>", "zstd-1 … zstd-22, or none (default zstd-1)")
     .option("--debug", "log every FUSE request and reply")
     .option("--log <file>", "log file (default ~/.coffer/mount.log when not --fg)")
@@ -58,6 +61,26 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON object")
     .action((mountpoint: string, opts) => statCommand(mountpoint, opts));
 
+  program
+    .command("provision")
+    .description("set up the appliance: authinfo, a systemd unit, Samba/NFS shares (asks for what flags do not give)")
+    .option("--storage-url <url>", "the filesystem's storage URL (asked for if missing)")
+    .option("--mountpoint <dir>", "where it is mounted and shared from (asked for if missing)")
+    .option("--authfile <file>", "authinfo file the unit reads (default /etc/coffer/authinfo)")
+    .option("--cachedir <dir>", "cache directory (default /var/cache/coffer/NAME)")
+    .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G")
+    .option("--samba <name>", "share the mount over Samba under this name")
+    .option("--nfs <clients>", "export the mount over NFS to these comma-separated hosts or networks")
+    .option("--nfs-server <kind>", "ganesha (default) or kernel: which NFS server's unit is ordered after the mount")
+    .option("--owner <user[:group]>", "who share users act as and who owns the share root (default coffer:coffer)")
+    .option("--coffer <path>", "the coffer program the unit runs (default /usr/local/bin/coffer)")
+    .option("--yes", "answer yes: create the filesystem if the store holds none")
+    .option("--dry-run", "print every file it would write (as a diff) and every command it would run")
+    .option("--root <dir>", "write under this directory instead of / (tests, image builds)")
+    .action((opts) => provisionCommand(opts));
+
+  addAdminCommands(program);
+  addManPages(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 // `coffer mkfs`: creates a filesystem (master key, empty metadata, parameters) in a storage location.
 import { z } from "zod";
 import { loadAuthinfo } from "../config/authinfo.ts";
-import { createFilesystemKeys, keyObjectExists } from "../fs/crypto/keys.ts";
+import { createFilesystemKeys, keyObjectExists } from "../fs/store/key-object.ts";
 import { openStore, probeStore } from "../fs/mount.ts";
 import { createFilesystemOnStore, DEFAULT_BLOCK_SIZE } from "../fs/vfs/index.ts";
 import { LOCK_KEY } from "../fs/mount-lock.ts";

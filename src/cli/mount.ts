@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { loadAuthinfo, type AuthInfo } from "../config/authinfo.ts";
-import { unlockFilesystemKeys } from "../fs/crypto/keys.ts";
+import { unlockFilesystemKeys } from "../fs/store/key-object.ts";
 import { assertMountableDirectory } from "../fs/mount-checks.ts";
 import { assertFilesystemExists, mountFilesystem, openStore, type MountedFilesystem } from "../fs/mount.ts";
 import { canonicalMountpoint } from "../control/paths.ts";

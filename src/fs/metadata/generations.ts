@@ -141,15 +141,24 @@ export async function loadNewestGeneration(backend: Backend, codec: ObjectCodec)
 }
 
 /**
- * Makes generation `gen` current again (for `coffer admin` restore): ships its image as a new snapshot
- * newest + 1, so every later mount loads it (a cache directory that shipped less sees a newer store and
- * replaces its copy). Blocks deleted from the store after `gen` was shipped read as errors (fsck finds
- * them). The filesystem must not be mounted: the caller holds the mount lock. Returns the new generation.
+ * Publishes `image` as the current generation (for `coffer backups` restore): a snapshot numbered
+ * newest + 2, so every later mount loads it (a cache directory that shipped less sees a newer store and
+ * replaces its copy). +2, not +1: a mount that crashed while putting newest + 1 recorded it as pending and
+ * would take its own database for as new as ours; nobody has claimed newest + 2. The filesystem must not
+ * be mounted (the caller holds the mount lock). Returns the new generation.
+ */
+export async function publishImage(backend: Backend, codec: ObjectCodec, image: Uint8Array): Promise<number> {
+  const gens = await listGenerations(backend);
+  const next = Math.max(gens.newest ?? 0, ...gens.logs, ...gens.snapshots) + 2;
+  await uploadSnapshot(backend, codec, next, image);
+  return next;
+}
+
+/**
+ * Makes generation `gen` current again: publishes its image (above). Blocks deleted from the store after
+ * `gen` was shipped read as errors (fsck and `coffer backups` find them).
  */
 export async function restoreGeneration(backend: Backend, codec: ObjectCodec, gen: number): Promise<number> {
-  const gens = await listGenerations(backend);
-  const loaded = await loadGeneration(backend, codec, gens, gen);
-  const next = gens.newest! + 1;
-  await uploadSnapshot(backend, codec, next, loaded.image);
-  return next;
+  const loaded = await loadGeneration(backend, codec, await listGenerations(backend), gen);
+  return publishImage(backend, codec, loaded.image);
 }

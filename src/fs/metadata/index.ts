@@ -6,5 +6,5 @@ export { type LocalState, readLocalState } from "./local-state.ts";
 export { metadataPath } from "./local-copy.ts";
 export {
   type LoadedGeneration, MetadataChainError, MetadataRollbackError, type StoreGenerations,
-  listGenerations, loadGeneration, loadNewestGeneration, restorable, restoreGeneration,
+  listGenerations, loadGeneration, loadNewestGeneration, publishImage, restorable, restoreGeneration,
 } from "./generations.ts";
