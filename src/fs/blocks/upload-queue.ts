@@ -18,7 +18,7 @@ export interface UploadQueueOptions {
   codec: ObjectCodec;
   /** Runs fn in one database transaction. */
   tx: <T>(fn: () => T) => T;
-  /** Sequence number of the newest metadata snapshot taken (see BlockMap.set). */
+  /** The newest metadata generation taken, log or snapshot (see BlockMap.set). */
   snapshotSeq: () => number;
   delayMs?: number;
   concurrency?: number;

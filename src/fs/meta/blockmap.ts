@@ -100,9 +100,9 @@ export class BlockMap {
 
   // ---- removal ----
 
-  /** Unused objects that no uploaded snapshot newer than their zeroing can reference (oldest first). */
-  deletable(uploadedSeq: number, limit: number): ObjectRow[] {
-    return this.m.q("SELECT * FROM objects WHERE refcount = 0 AND zeroed_after < ? ORDER BY zeroed_after LIMIT ?").all(uploadedSeq, limit) as ObjectRow[];
+  /** Unused objects that no shipped metadata generation newer than their zeroing can reference (oldest first). */
+  deletable(shippedGen: number, limit: number): ObjectRow[] {
+    return this.m.q("SELECT * FROM objects WHERE refcount = 0 AND zeroed_after < ? ORDER BY zeroed_after LIMIT ?").all(shippedGen, limit) as ObjectRow[];
   }
 
   /** Moves an unused object into the garbage journal under its store key (in the same transaction as the caller's check). */

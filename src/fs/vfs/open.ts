@@ -79,7 +79,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     delayMs: opts.uploadDelayMs ?? Math.min(5000, intervalMs / 2), concurrency: opts.uploadConcurrency, log,
   });
   removal = new RemovalQueue({
-    map, backend: opts.backend, tx: (fn) => db.tx(fn), uploadedSeq: () => metadata.shippedGen,
+    map, backend: opts.backend, tx: (fn) => db.tx(fn), shippedGen: () => metadata.shippedGen,
     busy: uploads.uploadingObjects, intervalMs: opts.removalIntervalMs, log,
   });
   const core = new VfsCore(db, inodes, entries, map, cache, bs, () => metadata.takenGen, log);
