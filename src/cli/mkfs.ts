@@ -9,6 +9,7 @@ import { UserError } from "../user-error.ts";
 import { askNewSecret } from "./prompt.ts";
 import { completeBackendCredentials } from "./secrets.ts";
 import { sizeOption } from "./sizes.ts";
+import { byteProgress } from "./progress.ts";
 
 const MkfsOptions = z.object({
   authfile: z.string().optional(),
@@ -56,14 +57,21 @@ export async function mkfsCommand(url: string, rawOptions: unknown): Promise<voi
   }
 }
 
+/** Deletes every object of the old filesystem (listed first, so the progress bar knows the total). */
 async function removeEverything(backend: Awaited<ReturnType<typeof openStore>>): Promise<void> {
-  let batch: string[] = [];
-  for await (const object of backend.list("")) {
-    batch.push(object.key);
-    if (batch.length === 1000) {
-      await backend.deleteMany(batch);
-      batch = [];
+  const objects: { key: string; size: number }[] = [];
+  for await (const object of backend.list("")) objects.push(object);
+  const total = objects.reduce((sum, o) => sum + o.size, 0);
+  const progress = byteProgress();
+  let removed = 0;
+  try {
+    for (let i = 0; i < objects.length; i += 1000) {
+      const batch = objects.slice(i, i + 1000);
+      await backend.deleteMany(batch.map((o) => o.key));
+      removed += batch.reduce((sum, o) => sum + o.size, 0);
+      progress.update("removing the old filesystem", removed, total, "removed");
     }
+  } finally {
+    progress.end();
   }
-  if (batch.length) await backend.deleteMany(batch);
 }
