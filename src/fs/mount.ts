@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { mountFuse, type FuseSession } from "./fuse/index.ts";
+import { type AtimeMode, mountFuse, type FuseSession } from "./fuse/index.ts";
 import { openBackend } from "./store/open.ts";
 import type { Backend } from "./store/backend.ts";
 import { keyObjectExists, unlockFilesystemKeys } from "./crypto/keys.ts";
@@ -27,6 +27,11 @@ export interface MountRequest {
   cacheSizeBytes?: number;
   compressLevel?: number;
   allowOther?: boolean;
+  /** Honour device nodes and set-user-ID bits (root only; default off: nodev, nosuid). */
+  dev?: boolean;
+  suid?: boolean;
+  /** When reads update atime (default relatime). */
+  atime?: AtimeMode;
   forceUnlock?: boolean;
   debug?: boolean;
   log: (line: string) => void;
@@ -139,13 +144,16 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     }
     const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, log: req.log });
+    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, atime: req.atime, log: req.log });
     undo.push(() => fs.close());
     const session = await mountFuse(fs, {
       mountpoint,
       fsname: req.url,
       subtype: "coffer",
       allowOther: req.allowOther,
+      dev: req.dev,
+      suid: req.suid,
+      atime: req.atime,
       defaultPermissions: true,
       debug: req.debug ? req.log : false,
     });

@@ -12,7 +12,7 @@ let child: MountChild | undefined;
 
 beforeAll(async () => {
   mp = makeTempMountpoint("coffer-memfs-wb-");
-  const cmd = ["bun", "run", join(REPO, "examples/memfs.ts"), mp.path, "--allow-other", "--writeback-cache"];
+  const cmd = ["bun", "run", join(REPO, "examples/memfs.ts"), mp.path, "--allow-other", "--dev", "--writeback-cache"];
   child = await startMountChild(cmd, mp.path);
 }, 30_000);
 

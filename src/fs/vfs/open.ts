@@ -1,7 +1,8 @@
 // Creating a filesystem in a store, and opening one: choose local or store metadata, recover the cache, wire the parts.
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import type { Backend } from "../store/backend.ts";
+import { LocalBackend } from "../store/local.ts";
 import type { FsKeys } from "../crypto/keys.ts";
 import { MetaDb } from "../meta/db.ts";
 import { BlockMap } from "../meta/blockmap.ts";
@@ -18,7 +19,7 @@ import { RemovalQueue } from "../blocks/removal-queue.ts";
 import { UploadQueue } from "../blocks/upload-queue.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
 import { CofferFs } from "./coffer-fs.ts";
-import { S_IFDIR, VfsCore, nowNs } from "./core.ts";
+import { type AtimePolicy, S_IFDIR, VfsCore, nowNs } from "./core.ts";
 
 export const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
 
@@ -31,6 +32,8 @@ export interface OpenCofferFsOptions {
   /** zstd level; 0 or null = no compression. Default 1. */
   compressLevel?: number | null;
   log?: (line: string) => void;
+  /** When reads update atime (default relatime). */
+  atime?: AtimePolicy;
   /** Tuning, mostly for tests. */
   uploadDelayMs?: number;
   metadataIntervalMs?: number;
@@ -92,6 +95,17 @@ async function prepareMetadata(backend: Backend, codec: ObjectCodec, cacheDir: s
   return fresh;
 }
 
+/** Bytes free for writing: data passes through the cache directory's disk, and a local:// store keeps it. */
+function freeSpace(cacheDir: string, backend: Backend): number {
+  const free = (dir: string) => {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  };
+  let bytes = free(cacheDir);
+  if (backend instanceof LocalBackend && existsSync(backend.root)) bytes = Math.min(bytes, free(backend.root));
+  return bytes;
+}
+
 export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs> {
   const log = opts.log ?? (() => {});
   mkdirSync(opts.cacheDir, { recursive: true });
@@ -130,7 +144,8 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     map, backend: opts.backend, tx: (fn) => db.tx(fn), uploadedSeq: () => metaSync.uploadedSeq,
     busy: uploads.uploadingObjects, intervalMs: opts.removalIntervalMs, log,
   });
-  const core = new VfsCore(db, inodes, entries, map, cache, bs, () => metaSync.snapshotSeq, log);
+  const core = new VfsCore(db, inodes, entries, map, cache, bs, () => metaSync.snapshotSeq, log, opts.atime);
+  core.freeBytes = () => freeSpace(opts.cacheDir, opts.backend);
   // no kernel references survive a restart: names-less inodes of the previous session go now
   for (const id of inodes.orphans()) core.purge(id);
   const fs = new CofferFs({ core, db, uploads, removal, metaSync, cacheDir: opts.cacheDir });
