@@ -3,11 +3,11 @@ import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalBackend } from "../../../src/fs/store/local.ts";
-import { MemoryBackend } from "../../../src/fs/store/memory.ts";
-import { openBackend } from "../../../src/fs/store/open.ts";
-import { type S3rverHandle, startS3rver } from "../../support/s3rver.ts";
-import { backendConformance } from "../../suites/backend-conformance.ts";
+import { LocalBackend } from "../../src/fs/store/local.ts";
+import { MemoryBackend } from "../../src/fs/store/memory.ts";
+import { openBackend } from "../../src/fs/store/open.ts";
+import { type S3rverHandle, startS3rver } from "../support/s3rver.ts";
+import { backendConformance } from "../suites/backend-conformance.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "coffer-local-"));
 let s3: S3rverHandle | undefined;

@@ -1,9 +1,9 @@
 // Keys + codec + backend stack together on s3rver: what the filesystem core will do, and tampering in the bucket.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createFilesystemKeys, unlockFilesystemKeys, WrongPassphraseError } from "../../../src/fs/crypto/keys.ts";
-import { CorruptObjectError, contentId, dataObjectName, decodeObject, encodeObject } from "../../../src/fs/store/codec.ts";
-import { openBackend } from "../../../src/fs/store/open.ts";
-import { type S3rverHandle, startS3rver } from "../../support/s3rver.ts";
+import { createFilesystemKeys, unlockFilesystemKeys, WrongPassphraseError } from "../../src/fs/crypto/keys.ts";
+import { CorruptObjectError, contentId, dataObjectName, decodeObject, encodeObject } from "../../src/fs/store/codec.ts";
+import { openBackend } from "../../src/fs/store/open.ts";
+import { type S3rverHandle, startS3rver } from "../support/s3rver.ts";
 
 let s3: S3rverHandle | undefined;
 beforeAll(async () => {
