@@ -1,8 +1,10 @@
 // Bad input through the real CLI: each gets one line on stderr naming the problem and a non-zero exit.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CofferSandbox, type RunResult } from "../support/coffer-cli.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 function expectOneLineError(result: RunResult, pattern: RegExp): void {
   expect(result.code).not.toBe(0);

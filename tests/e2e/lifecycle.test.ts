@@ -1,10 +1,12 @@
 // End to end through the real CLI on local://: mkfs, mount, write, umount, mount again with an empty cache.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CofferSandbox, isCofferProcess, isMounted } from "../support/coffer-cli.ts";
 import { copyTreeInto, treeDiff } from "../support/tree.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const PASS = "correct horse battery staple";
 const MARKER = "COFFER-SECRET-MARKER-7f3a9c";

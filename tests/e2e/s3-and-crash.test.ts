@@ -1,10 +1,12 @@
 // End to end on s3c:// against s3rver, and crash safety: kill -9 after fsync loses nothing.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
 import { startS3rver, type S3rverHandle } from "../support/s3rver.ts";
 import { copyRemountDiff } from "../support/tree.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 describe("coffer on s3c:// (s3rver)", () => {
   const box = new CofferSandbox();

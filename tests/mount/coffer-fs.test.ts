@@ -1,5 +1,5 @@
 // CofferFs mounted for real (served by a child process on a local:// store): the POSIX suite, random ops, tree copy, remount.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { posixSuite } from "../suites/posix.ts";
 import { randomOpsSuite } from "../suites/random-ops.ts";
 import { type MountChild, makeTempMountpoint, startMountChild } from "../support/mount-child.ts";
 import { copyRemountDiff } from "../support/tree.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const work = mkdtempSync(join(tmpdir(), "coffer-mount-test-"));
 const storeDir = join(work, "store");
@@ -24,7 +26,7 @@ const serve = (cacheDir: string, mkfs: boolean) =>
 beforeAll(async () => {
   mp = makeTempMountpoint("coffer-fs-");
   child = await serve(join(work, "cache1"), true);
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   await child?.stop();

@@ -1,8 +1,10 @@
 // Mount smoke test of examples/nullfs.ts (the Worker fast path), served by a child process, as root and as `nobody`.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, chownSync, statSync } from "node:fs";
 import { listMounts } from "../../src/fs/fuse/index.ts";
 import { cleanupMount, isMounted, py, REPO, run, startServer, tempMountpoint } from "./fuse-support.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const mounts: string[] = [];
 afterEach(() => {
@@ -43,7 +45,7 @@ describe("nullfs", () => {
     expect(s.output()).toMatch(/<- #\d+ INIT /);
     expect(s.output()).toMatch(/r\d <- #\d+ LOOKUP node=1 .*name="missing"/);
     expect(s.output()).toMatch(/r\d -> #\d+ ENOENT 16B/);
-  }, 30_000);
+  }, 120_000);
 
   test("a mountpoint that is missing or already mounted is refused with a clear error", async () => {
     const bad = await run(["bun", `${REPO}/examples/nullfs.ts`, "/tmp/coffer-does-not-exist-xyz"]);
@@ -58,7 +60,7 @@ describe("nullfs", () => {
     s.proc.kill("SIGINT");
     expect(await s.proc.exited).toBe(0);
     await s.stop();
-  }, 30_000);
+  }, 120_000);
 
   test("mounts as an unprivileged user through fusermount3 (fd passed back with SCM_RIGHTS)", async () => {
     // fusermount3 opens /dev/fuse with the caller's rights: make it 0666 (the usual distro default) for the test.
@@ -84,5 +86,5 @@ describe("nullfs", () => {
     } finally {
       chmodSync("/dev/fuse", mode);
     }
-  }, 30_000);
+  }, 120_000);
 });

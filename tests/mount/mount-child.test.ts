@@ -1,10 +1,12 @@
 // The mount-child harness itself: failures carry the child's output, and stop() leaves no mount behind.
 
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isMountpoint } from "../../src/fs/fuse/index.ts";
 import { startMountChild, withMountChild, withTempMountpoint } from "../support/mount-child.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const MEMFS = join(import.meta.dir, "../../examples/memfs.ts");
 

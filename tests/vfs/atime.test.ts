@@ -1,8 +1,10 @@
 // In-process atime policies (relatime, strictatime, noatime): reads and listings update atime as the policy says.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { AtimePolicy } from "../../src/fs/vfs/core.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, readAll, setattrIn, writeFile } from "./helpers.ts";
 import { FATTR_ATIME } from "../../src/fs/vfs/attr-ops.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 

@@ -1,11 +1,13 @@
 // Durability tests: crash recovery of fsynced data (in-process and kill -9), metadata sequence numbers and rollback detection.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { LocalBackend } from "../../src/fs/store/local.ts";
 import { MetadataRollbackError, createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
 import { listSnapshots, readLocalState, snapshotKey, writeLocalState } from "../../src/fs/blocks/meta-sync.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, storedBytes, tempDir, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 

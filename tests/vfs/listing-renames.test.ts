@@ -1,7 +1,9 @@
 // In-process: a listing that runs while every listed entry is renamed away and back ends, each entry once.
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import type { DirentSink } from "../../src/fs/fuse/raw-fs.ts";
 import { ROOT, cleanupDirs, ctx, newWorld } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 

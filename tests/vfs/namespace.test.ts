@@ -1,7 +1,9 @@
 // In-process namespace tests: create/lookup/readdir, rename flags, links, symlinks, mknod, rmdir rules, xattrs, timestamps.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as E from "../../src/fs/fuse/errno.ts";
 import { ROOT, cleanupDirs, ctx, errnoOf, listDir, newWorld, setattrIn } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 

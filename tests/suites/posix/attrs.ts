@@ -8,9 +8,17 @@ import { codeOf, tick, type SuiteContext } from "./context.ts";
 
 const NOBODY = { uid: 65534, gid: 65534 };
 
-/** The permission checks switch to uid 65534, which needs root: not being root fails them (a skip would hide a regression). */
-function expectRoot(): void {
+/**
+ * A fresh directory for a permission check, which switches to uid 65534 and so needs root: not being root
+ * fails it (a skip would hide a regression). null when the caller turned these checks off.
+ */
+function permissionDir(c: SuiteContext, label: string): string | null {
+  if (c.opts.nonRootAccess === false) {
+    c.skip("non-root access", "disabled for this filesystem");
+    return null;
+  }
   expect(process.getuid?.(), "the POSIX suite must run as root: its permission checks act as uid 65534").toBe(0);
+  return c.fresh(label);
 }
 
 export function attrTests(c: SuiteContext): void {
@@ -143,9 +151,8 @@ export function attrTests(c: SuiteContext): void {
     });
 
     test("permissions: uid 65534 may read but not write a 0644 root file, nor create in a 0755 root dir", () => {
-      if (c.opts.nonRootAccess === false) return c.skip("non-root access", "disabled for this filesystem");
-      expectRoot();
-      const d = c.fresh("perm");
+      const d = permissionDir(c, "perm");
+      if (!d) return;
       fs.chmodSync(d, 0o755);
       const p = join(d, "f");
       fs.writeFileSync(p, "root data");
@@ -171,9 +178,8 @@ export function attrTests(c: SuiteContext): void {
     });
 
     test("permissions: only the owner may chmod; a sticky directory keeps others from deleting", () => {
-      if (c.opts.nonRootAccess === false) return c.skip("non-root access", "disabled for this filesystem");
-      expectRoot();
-      const d = c.fresh("sticky");
+      const d = permissionDir(c, "sticky");
+      if (!d) return;
       fs.chmodSync(d, 0o1777);
       const rootFile = join(d, "root-file");
       fs.writeFileSync(rootFile, "r");

@@ -1,7 +1,9 @@
 // Mount flags and fusermount3 options: nodev/nosuid unless --dev/--suid, and the atime policy.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mountFlags, mountOptions } from "../../../src/fs/fuse/device.ts";
 import { MS_NOATIME, MS_NODEV, MS_NOSUID, MS_RELATIME, MS_STRICTATIME } from "../../../src/fs/fuse/libc.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 describe("mount flags", () => {
   test("default: nodev, nosuid, relatime", () => {

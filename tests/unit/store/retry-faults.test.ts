@@ -1,6 +1,6 @@
 // Retry, limit and fault injection on a virtual clock: throttling and outages lose nothing; auth errors surface at once.
 // The same against s3rver in real time (a 21 s outage) lives in tests/store/s3rver-faults.test.ts.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type Backend, StoreError } from "../../../src/fs/store/backend.ts";
 import { decodeObject, encodeObject, CorruptObjectError } from "../../../src/fs/store/codec.ts";
 import { deriveFsKeys } from "../../../src/fs/crypto/keys.ts";
@@ -9,6 +9,8 @@ import { LimitBackend } from "../../../src/fs/store/limit.ts";
 import { MemoryBackend } from "../../../src/fs/store/memory.ts";
 import { RetryBackend } from "../../../src/fs/store/retry.ts";
 import { FakeClock } from "./fake-clock.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const payload = (i: number, n = 4096) => new Uint8Array(n).fill(i & 0xff);
 
@@ -40,7 +42,7 @@ describe("retry over a faulty store (virtual clock)", () => {
     expect(s.failures).toBe(0);
     expect(s.lastError?.kind).toBe("transient");
     expect(s.attempts).toBe(300 + s.retries);
-  }, 30_000);
+  }, 120_000);
 
   test("gets, heads, deletes and listings survive 30% errors too", async () => {
     const clock = new FakeClock();
@@ -56,7 +58,7 @@ describe("retry over a faulty store (virtual clock)", () => {
     await clock.run(store.deleteMany(listed.slice(0, 25)));
     await clock.run(store.delete("k/30"));
     expect(mem.size).toBe(24);
-  }, 30_000);
+  }, 120_000);
 
   test("Retry-After is honoured up to its cap", async () => {
     const clock = new FakeClock();
@@ -76,7 +78,7 @@ describe("retry over a faulty store (virtual clock)", () => {
     expect(delays.slice(0, 3).every((d) => d >= 7000)).toBe(true); // early steps would be 100-400 ms otherwise
     expect(Math.max(...delays)).toBeLessThanOrEqual(20_000);
     expect(store.stats().failures).toBe(1);
-  }, 10_000);
+  }, 120_000);
 
   test("backoff grows exponentially with jitter and is capped", () => {
     const r = new RetryBackend(new MemoryBackend(), { baseDelayMs: 100, maxDelayMs: 5000, random: () => 1 });
