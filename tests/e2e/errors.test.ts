@@ -81,7 +81,7 @@ describe("coffer refuses bad input with one clear line", () => {
     } finally {
       expect((await box.umount(mnt)).code).toBe(0);
     }
-  }, 60_000);
+  }, 180_000);
 
   test("umount of something that is not a coffer mount", async () => {
     expectOneLineError(await box.coffer(["umount", box.root]), /not a coffer mount point/);

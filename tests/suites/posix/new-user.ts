@@ -73,7 +73,7 @@ export function newUserTests(c: SuiteContext): void {
         expect(back.length).toBe(8 * MiB);
         expect(back.findIndex((b) => b !== pattern)).toBe(-1);
       }
-    });
+    }, 300_000);
 
     test("atime follows relatime: a read updates an atime older than mtime or a day old, and not otherwise", () => {
       const d = c.fresh("atime");
@@ -134,7 +134,7 @@ export function newUserTests(c: SuiteContext): void {
       expectLayout(fill, [[0, 4 * KiB], [64 * MiB, 64 * MiB + 4 * KiB]], [[16 * MiB, 64 * MiB]]);
       put(fill, 32 * MiB, 4 * KiB);
       expectLayout(fill, [[0, 4 * KiB], [32 * MiB, 32 * MiB + 4 * KiB], [64 * MiB, 64 * MiB + 4 * KiB]], [[16 * MiB, 32 * MiB], [48 * MiB, 64 * MiB]]);
-    });
+    }, 300_000);
 
     test("st_blocks counts what a sparse file holds, not its holes", () => {
       const sparse = join(c.fresh("st-blocks"), "sparse");
@@ -215,6 +215,6 @@ export function newUserTests(c: SuiteContext): void {
       expect(new Set(seen).size).toBe(seen.length);
       expect([...seen].sort()).toEqual([...names].sort());
       expect(fs.readdirSync(away)).toEqual([]);
-    }, 180_000);
+    }, 300_000);
   });
 }
