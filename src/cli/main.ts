@@ -36,6 +36,7 @@ export function buildProgram(): Command {
     .option("--debug", "log every FUSE request and reply")
     .option("--log <file>", "log file (default ~/.coffer/mount.log when not --fg)")
     .option("--force-unlock", "take over a mount lock left by another machine that is gone")
+    .option("--nonempty", "mount over a directory that holds entries (they are hidden while mounted)")
     .action((url: string, mountpoint: string, opts) => mountCommand(url, mountpoint, opts));
 
   program

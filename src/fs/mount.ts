@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { mountFuse, type FuseSession } from "./fuse/index.ts";
 import { openBackend } from "./store/open.ts";
 import type { Backend } from "./store/backend.ts";
-import { keyObjectExists, unlockFilesystemKeys } from "./crypto/keys.ts";
+import { keyObjectExists, unlockFilesystemKeys, type FsKeys } from "./crypto/keys.ts";
 import { openCofferFs, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
@@ -23,6 +23,10 @@ export interface MountRequest {
   auth: AuthInfo;
   /** The filesystem passphrase; null for a --plain filesystem or when it is to be asked for. */
   passphrase: string | null;
+  /** Keys the caller already unlocked (a foreground mount checked them): not derived a second time. */
+  keys?: FsKeys;
+  /** Mount over a directory that holds entries (they are hidden while mounted). */
+  nonempty?: boolean;
   cacheRoot?: string;
   cacheSizeBytes?: number;
   compressLevel?: number;
@@ -33,6 +37,12 @@ export interface MountRequest {
 }
 
 export type FlushProgress = { phase: string; dirtyBytes: number; uploadedBytes: number };
+
+/** Hears a shutdown whoever started it (a signal, `coffer umount` over the control socket, an external umount). */
+export interface ShutdownObserver {
+  started(): void;
+  progress(p: FlushProgress): void;
+}
 
 /** Each filesystem gets its own cache directory under the cache root, named by its storage URL. */
 export function cacheDirFor(cacheRoot: string, url: string): string {
@@ -63,6 +73,7 @@ export async function assertFilesystemExists(backend: Backend, url: string): Pro
 /** A mounted, served filesystem; `shutdown` is the only way it ends cleanly. */
 export class MountedFilesystem {
   private stopping: Promise<void> | null = null;
+  private readonly observers = new Set<ShutdownObserver>();
 
   constructor(
     readonly url: string,
@@ -89,6 +100,10 @@ export class MountedFilesystem {
     return this.control.drained(2000);
   }
 
+  observeShutdown(observer: ShutdownObserver): void {
+    this.observers.add(observer);
+  }
+
   flush(progress?: (p: FlushProgress) => void): Promise<void> {
     return this.fs.flushAll(progress);
   }
@@ -98,7 +113,13 @@ export class MountedFilesystem {
    * the metadata, releases the lock and stops the control socket. Safe to call more than once.
    */
   shutdown(opts: { lazy: boolean }, progress?: (p: FlushProgress) => void): Promise<void> {
-    this.stopping ??= this.runShutdown(opts, progress);
+    if (this.stopping) return this.stopping;
+    for (const o of this.observers) o.started();
+    const tell = (p: FlushProgress) => {
+      progress?.(p);
+      for (const o of this.observers) o.progress(p);
+    };
+    this.stopping = this.runShutdown(opts, tell);
     return this.stopping;
   }
 
@@ -126,12 +147,12 @@ export class MountedFilesystem {
 
 export async function mountFilesystem(req: MountRequest): Promise<MountedFilesystem> {
   const mountpoint = canonicalMountpoint(req.mountpoint);
-  assertMountableDirectory(mountpoint);
+  assertMountableDirectory(mountpoint, { nonempty: req.nonempty });
   const backend = openStore(req.url, req.auth);
   const undo: Array<() => Promise<unknown>> = [() => backend.close()];
   try {
     await assertFilesystemExists(backend, req.url);
-    const keys = await unlockFilesystemKeys(backend, req.passphrase);
+    const keys = req.keys ?? (await unlockFilesystemKeys(backend, req.passphrase));
     const lock = await MountLock.acquire(backend, keys, req.url, mountpoint, { force: req.forceUnlock });
     undo.push(() => lock.release());
     if (lock.tookOverFrom) {
