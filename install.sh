@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Installs Coffer on this machine (Debian packages, Bun from npm, dependencies, `coffer` on PATH) and,
-# unless --no-demo, creates and mounts a demo filesystem on the local:// backend. Run as root.
+# Installs Coffer on this machine (Debian packages, Bun from npm, dependencies, `coffer`, mount.coffer and
+# umount.coffer on PATH) and ends in the appliance: unless --no-demo, a demo filesystem on the local:// backend
+# provisioned by `coffer provision` (systemd unit, Samba share coffer-demo) and started. Run as root; idempotent.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-demo=1
+demo=1 interactive=0 uninstall=0 purge=0
+usage="usage: sudo ./install.sh [--no-demo | --interactive] | --uninstall [--purge]"
 for arg in "$@"; do
   case "$arg" in
     --no-demo) demo=0 ;;
-    -h|--help) echo "usage: sudo ./install.sh [--no-demo]"; exit 0 ;;
-    *) echo "install.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+    --interactive) interactive=1 ;;
+    --uninstall) uninstall=1 ;;
+    --purge) purge=1 ;;
+    -h|--help) echo "$usage"; exit 0 ;;
+    *) echo "install.sh: unknown option $arg ($usage)" >&2; exit 2 ;;
   esac
 done
 if [ "$(id -u)" != 0 ]; then
   echo "install.sh: run as root (sudo ./install.sh): it installs packages and mounts" >&2
   exit 2
+fi
+if [ "$purge" = 1 ] && [ "$uninstall" = 0 ]; then echo "install.sh: --purge goes with --uninstall" >&2; exit 2; fi
+if [ "$uninstall" = 1 ]; then
+  exec ./scripts/uninstall.sh "$([ "$purge" = 1 ] && echo --purge || true)"
 fi
 export DEBIAN_FRONTEND=noninteractive
 
@@ -23,6 +32,9 @@ step() { printf '\n==> %s\n' "$*"; }
 # test S3 server (s3rver needs Node, not Bun).
 # fio is for the test suite (it verifies data written through a mount).
 pkgs=(fuse3 python3 ca-certificates fio)
+# The appliance: samba + smbclient for the share (testparm checks it), systemd for systemd-analyze/systemd-escape
+# (provision checks the unit); the live share tests also run nfs-ganesha (VFS), libnfs-utils, rpcbind and acl.
+pkgs+=(samba smbclient systemd nfs-ganesha nfs-ganesha-vfs libnfs-utils rpcbind acl)
 # A machine may bring its own Node: then Debian's is not needed.
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 need=()
@@ -44,10 +56,18 @@ bun --version >/dev/null
 step "Dependencies (bun install)"
 bun install --frozen-lockfile
 
-step "coffer on PATH"
-ln -sf "$PWD/bin/coffer" /usr/local/bin/coffer
-echo "/usr/local/bin/coffer -> $PWD/bin/coffer"
+step "coffer, mount.coffer and umount.coffer on PATH"
+for cmd in coffer mount.coffer umount.coffer; do
+  ln -sfn "$PWD/bin/$cmd" "/usr/local/bin/$cmd"
+  echo "/usr/local/bin/$cmd -> $PWD/bin/$cmd"
+done
+# mount(8) looks for helpers in /sbin only: this makes `mount -t coffer URL DIR -o ...` and fstab lines work.
+ln -sfn "$PWD/bin/mount.coffer" /sbin/mount.coffer
 
-if [ "$demo" = 1 ]; then
+if [ "$interactive" = 1 ]; then
+  step "coffer provision (interactive)"
+  coffer provision
+elif [ "$demo" = 1 ]; then
+  step "The demo appliance"
   ./scripts/demo.sh
 fi

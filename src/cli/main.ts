@@ -4,6 +4,7 @@ import { reportAndExit } from "./errors.ts";
 import { flushCommand } from "./flush.ts";
 import { mkfsCommand } from "./mkfs.ts";
 import { mountCommand } from "./mount.ts";
+import { provisionCommand } from "./provision.ts";
 import { statCommand } from "./stat.ts";
 import { umountCommand } from "./umount.ts";
 
@@ -57,6 +58,24 @@ export function buildProgram(): Command {
     .argument("<mountpoint>")
     .option("--json", "print one JSON object")
     .action((mountpoint: string, opts) => statCommand(mountpoint, opts));
+
+  program
+    .command("provision")
+    .description("set up the appliance: authinfo, a systemd unit, Samba/NFS shares (asks for what flags do not give)")
+    .option("--storage-url <url>", "the filesystem's storage URL (asked for if missing)")
+    .option("--mountpoint <dir>", "where it is mounted and shared from (asked for if missing)")
+    .option("--authfile <file>", "authinfo file the unit reads (default /etc/coffer/authinfo)")
+    .option("--cachedir <dir>", "cache directory (default /var/cache/coffer/NAME)")
+    .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G")
+    .option("--samba <name>", "share the mount over Samba under this name")
+    .option("--nfs <clients>", "export the mount over NFS to these comma-separated hosts or networks")
+    .option("--nfs-server <kind>", "ganesha (default) or kernel: which NFS server's unit is ordered after the mount")
+    .option("--owner <user[:group]>", "who share users act as and who owns the share root (default coffer:coffer)")
+    .option("--coffer <path>", "the coffer program the unit runs (default /usr/local/bin/coffer)")
+    .option("--yes", "answer yes: create the filesystem if the store holds none")
+    .option("--dry-run", "print every file it would write (as a diff) and every command it would run")
+    .option("--root <dir>", "write under this directory instead of / (tests, image builds)")
+    .action((opts) => provisionCommand(opts));
 
   return program;
 }
