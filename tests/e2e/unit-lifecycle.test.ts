@@ -1,4 +1,4 @@
-// The systemd unit's life without systemd: start (READY, STATUS, WATCHDOG), write 200 MB, stop over a slow
+// The generated systemd unit's life without systemd: start (READY, STATUS, WATCHDOG), write 200 MB, stop over a slow
 // link (STOPPING, EXTEND_TIMEOUT_USEC while the flush runs), then everything is in the store.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
@@ -8,39 +8,26 @@ import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
 import { startS3rver, type S3rverHandle } from "../support/s3rver.ts";
 import { startSlowLink, type SlowLink } from "../support/slow-link.ts";
 import { UnitRunner } from "../support/unit-runner.ts";
+import { parseProvisionConfig, renderUnit } from "../../src/provision/index.ts";
 
 const MiB = 1 << 20;
 const WRITE_BYTES = 200 * MiB;
 /** Slow enough that the stop's flush takes seconds (the daemon then has to extend the stop timeout). */
 const LINK_BYTES_PER_SECOND = 25 * MiB;
 
-/**
- * The unit as `coffer provision` generates it (templates/coffer.service on branch provision), with this
- * test's paths. Kept to the lines the runner acts on plus the ones that must not break parsing.
- */
+/** The unit exactly as `coffer provision` renders it (src/provision), for this test's store and paths. */
 function unitText(p: { authfile: string; cacheDir: string; url: string; mountpoint: string }): string {
-  return `# coffer-test.service: serves the Coffer filesystem ${p.url} at ${p.mountpoint}.
-[Unit]
-Description=Coffer filesystem at ${p.mountpoint}
-Wants=network-online.target
-After=network-online.target
-RequiresMountsFor=${p.cacheDir}
-
-[Service]
-Type=notify
-NotifyAccess=main
-ExecStartPre=/bin/sh -c 'if ! stat -- "$$1" >/dev/null 2>&1 && grep -qs " $$1 fuse.coffer " /proc/mounts; then exec umount -l -- "$$1"; fi' clear-dead-mount ${p.mountpoint}
-ExecStart=/usr/local/bin/coffer mount --fg --authfile ${p.authfile} --allow-other --cachedir ${p.cacheDir} ${p.url} ${p.mountpoint}
-ExecStop=/usr/local/bin/coffer umount ${p.mountpoint}
-TimeoutStartSec=5min
-TimeoutStopSec=5min
-KillMode=mixed
-Restart=on-failure
-RestartPreventExitStatus=2
-
-[Install]
-WantedBy=multi-user.target
-`;
+  return renderUnit(
+    parseProvisionConfig({
+      storageUrl: p.url,
+      mountpoint: p.mountpoint,
+      authfile: p.authfile,
+      cacheDir: p.cacheDir,
+      fsid: "5f0c1e2a-3b4d-4e5f-8a6b-7c8d9e0f1a2b",
+      owner: { user: "root", group: "root", uid: 0, gid: 0 },
+      rootMode: "0755",
+    }),
+  );
 }
 
 function sha256File(path: string): string {
@@ -86,6 +73,14 @@ describe("the generated unit's life cycle, run without systemd", () => {
     const unitPath = join(box.root, "coffer-test.service");
     writeFileSync(unitPath, unitText({ authfile: box.authfile, cacheDir: box.dir("cache-unit"), url, mountpoint: mnt }));
     runner = new UnitRunner(unitPath, process.env, 2_000_000);
+
+    // A crashed daemon left a dead mount ("transport endpoint is not connected"): ExecStartPre must clear it.
+    const crashed = await box.mount(url, mnt, ["--cachedir", box.dir("cache-crashed")]);
+    expect(crashed.code).toBe(0);
+    process.kill(box.daemonPid(mnt)!, "SIGKILL");
+    box.forget(mnt);
+    await Bun.sleep(500);
+    expect(isMounted(mnt)).toBe(true);
 
     const ready = await runner.start();
     expect(ready.pid).toBe(runner.mainPid!); // sent by the daemon itself, so NotifyAccess=main accepts it

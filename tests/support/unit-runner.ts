@@ -2,31 +2,17 @@
 // ExecStartPost, and a stop as systemd does it (ExecStop, then SIGTERM to the main process if it still runs,
 // SIGKILL once the stop timeout, extended by EXTEND_TIMEOUT_USEC=, runs out).
 //
-// The notify socket is a real Unix datagram socket served by python3, which also reads each sender's PID
-// (SCM_CREDENTIALS), as systemd does to apply NotifyAccess=main. `coffer` in Exec lines (a bare name or an
+// The notify socket is a real Unix datagram socket (tests/support/notify-receiver.ts) that also reads each
+// sender's PID, as systemd does to apply NotifyAccess=main. `coffer` in Exec lines (a bare name or an
 // installed path ending in /coffer) runs this repository's bin/coffer.
 import type { Subprocess } from "bun";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { startNotifyReceiver, type NotifyReceiver } from "./notify-receiver.ts";
 import { parseExecLine, parseTimeSpanMs, parseUnitFile, type ExecLine, type UnitFile } from "./unit-file.ts";
 
 const REPO_COFFER = resolve(import.meta.dir, "../../bin/coffer");
-
-const RECEIVER = String.raw`
-import json, socket, struct, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-s.bind(sys.argv[1])
-print(json.dumps({"bound": True}), flush=True)
-while True:
-    data, anc, flags, addr = s.recvmsg(65536, socket.CMSG_SPACE(12))
-    pid = None
-    for level, kind, cdata in anc:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
-            pid = struct.unpack("iII", cdata[:12])[0]
-    print(json.dumps({"pid": pid, "text": data.decode()}), flush=True)
-`;
 
 export interface NotifyMessage {
   /** ms since the runner started */
@@ -36,37 +22,12 @@ export interface NotifyMessage {
   fields: Map<string, string>;
 }
 
-/** Starts a python3 datagram receiver on `path`; resolves once it is bound. */
-async function startReceiver(path: string, onMessage: (pid: number | null, text: string) => void): Promise<Subprocess> {
-  const proc = Bun.spawn(["python3", "-c", RECEIVER, path], { stdout: "pipe", stderr: "inherit" });
-  const reader = proc.stdout.getReader();
-  let buffered = "";
-  let bound!: () => void;
-  const ready = new Promise<void>((r) => (bound = r));
-  void (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffered += new TextDecoder().decode(value);
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const m = JSON.parse(buffered.slice(0, nl)) as { bound?: true; pid?: number | null; text?: string };
-        buffered = buffered.slice(nl + 1);
-        if (m.bound) bound();
-        else onMessage(m.pid ?? null, m.text ?? "");
-      }
-    }
-  })();
-  await Promise.race([ready, proc.exited.then((c) => Promise.reject(new Error(`notify receiver exited (${c}) before binding ${path}`)))]);
-  return proc;
-}
-
 export class UnitRunner {
   readonly unit: UnitFile;
   readonly messages: NotifyMessage[] = [];
   private readonly dir = mkdtempSync(join(tmpdir(), "coffer-unit-"));
   readonly notifySocket = join(this.dir, "notify");
-  private receiver: Subprocess | null = null;
+  private receiver: NotifyReceiver | null = null;
   private main: Subprocess<"ignore", "pipe", "pipe"> | null = null;
   private output = "";
   private readonly t0 = Date.now();
@@ -142,7 +103,7 @@ export class UnitRunner {
 
   /** ExecStartPre, ExecStart (waits for READY=1 within TimeoutStartSec), ExecStartPost. */
   async start(): Promise<NotifyMessage> {
-    this.receiver = await startReceiver(this.notifySocket, (pid, text) => this.onMessage(pid, text));
+    this.receiver = await startNotifyReceiver(this.notifySocket, (pid, text) => this.onMessage(pid, text));
     await this.runToEnd("ExecStartPre");
     const execStart = this.unit.service("ExecStart");
     if (execStart.length !== 1) throw new Error(`a Type=notify unit has exactly one ExecStart, this one has ${execStart.length}`);
@@ -191,8 +152,7 @@ export class UnitRunner {
       this.main.kill("SIGKILL");
       await this.main.exited;
     }
-    this.receiver?.kill();
-    await this.receiver?.exited;
+    await this.receiver?.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

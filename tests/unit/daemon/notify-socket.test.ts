@@ -5,43 +5,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeSockaddrUn, NotifySocket, NotifySocketError } from "../../../src/daemon/notify-socket.ts";
 import { SystemdNotifier } from "../../../src/daemon/notify.ts";
+import { startNotifyReceiver } from "../../support/notify-receiver.ts";
 
 const T = 20_000;
 const dir = mkdtempSync(join(tmpdir(), "coffer-notify-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Binds a datagram socket with python3 ("@name": abstract), prints READY, then prints each datagram's pid and text as JSON. */
-const RECEIVER = String.raw`
-import json, socket, struct, sys
-name = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-s.bind("\0" + name[1:] if name.startswith("@") else name)
-print("READY", flush=True)
-for _ in range(int(sys.argv[2])):
-    data, anc, _f, _a = s.recvmsg(4096, socket.CMSG_SPACE(12))
-    pid = [struct.unpack("iII", c[:12])[0] for (l, k, c) in anc if k == socket.SCM_CREDENTIALS]
-    print(json.dumps({"pid": pid[0] if pid else None, "text": data.decode()}), flush=True)
-`;
-
-async function receive(target: string, count: number, send: () => void): Promise<Array<{ pid: number; text: string }>> {
-  const proc = Bun.spawn(["python3", "-c", RECEIVER, target, String(count)], { stdout: "pipe", stderr: "inherit" });
-  const timer = setTimeout(() => proc.kill(), T - 2000);
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!text.includes("READY\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("receiver exited before binding");
-    text += new TextDecoder().decode(value);
+/** Starts a receiver on `target`, runs `send`, and returns the first `count` datagrams (pid and text). */
+async function receive(target: string, count: number, send: () => void): Promise<Array<{ pid: number | null; text: string }>> {
+  const got: Array<{ pid: number | null; text: string }> = [];
+  let enough!: () => void;
+  const done = new Promise<void>((r) => (enough = r));
+  const receiver = await startNotifyReceiver(target, (pid, text) => {
+    got.push({ pid, text });
+    if (got.length === count) enough();
+  });
+  try {
+    send();
+    await done;
+  } finally {
+    await receiver.stop();
   }
-  send();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  clearTimeout(timer);
-  return text.split("\n").slice(1).filter(Boolean).map((l) => JSON.parse(l));
+  return got;
 }
 
 describe("NotifySocket", () => {
