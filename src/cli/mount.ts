@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { loadAuthinfo } from "../config/authinfo.ts";
 import { canonicalMountpoint } from "../control/paths.ts";
-import { isDaemonChild, receiveSecrets, reportToParent, startDaemon } from "../daemon/detach.ts";
-import { serveMount, timestampedLog } from "../daemon/serve.ts";
-import { describeError } from "../describe-error.ts";
+import { serveAsDaemonChild } from "../daemon/child.ts";
+import { isDaemonChild, startDaemon } from "../daemon/detach.ts";
+import { serveMount } from "../daemon/serve.ts";
 import { assertMountableDirectory } from "../fs/mount-checks.ts";
 import type { MountRequest } from "../fs/mount.ts";
 import { unlockForMount } from "../fs/unlock.ts";
@@ -41,7 +41,7 @@ export async function mountCommand(url: string, mountpointArg: string, rawOption
   const opts = parsed.data;
   // The path the kernel will mount: absolute against our cwd and symlinks resolved, before any check.
   const mountpoint = canonicalMountpoint(absolute(mountpointArg));
-  if (isDaemonChild()) return runDaemonChild(url, mountpoint, opts);
+  if (isDaemonChild()) return serveAsDaemonChild(mountRequest(url, mountpoint, opts), opts.log);
 
   assertMountableDirectory(mountpoint, { nonempty: opts.nonempty });
   const auth = completeBackendCredentials(url, loadAuthinfo(url, opts.authfile));
@@ -85,23 +85,4 @@ function daemonArgs(url: string, mountpoint: string, opts: MountOptions): string
   if (opts.forceUnlock) args.push("--force-unlock");
   if (opts.nonempty) args.push("--nonempty");
   return [...args, url, mountpoint];
-}
-
-/** The daemon side: wait for the secrets, mount, tell the parent, then serve. */
-async function runDaemonChild(url: string, mountpoint: string, opts: MountOptions): Promise<void> {
-  const log = timestampedLog({ logFile: opts.log, write: (line) => process.stdout.write(`${line}\n`) });
-  try {
-    const secrets = await receiveSecrets();
-    await serveMount({ ...mountRequest(url, mountpoint, opts), ...secrets }, {
-      logFile: opts.log,
-      write: (line) => process.stdout.write(`${line}\n`),
-      onReady: () => reportToParent({ ready: true }),
-      notifyEnv: process.env,
-    });
-  } catch (error) {
-    const { line, exitCode } = describeError(error);
-    log(`mount failed: ${line}`);
-    reportToParent({ error: line, exitCode });
-    process.exit(exitCode);
-  }
 }

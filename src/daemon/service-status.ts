@@ -38,6 +38,7 @@ export class ServiceStatus {
   private stopStarted(): void {
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
+    this.sampleRunning(); // what is dirty right now, not at the last STATUS
     const rate = this.running.rate();
     this.notifier.stopping(statusLine(this.left, rate, "stopping"));
     this.extend();
