@@ -35,6 +35,8 @@ pkgs=(fuse3 python3 ca-certificates fio)
 # The appliance: samba + smbclient for the share (testparm checks it), systemd for systemd-analyze/systemd-escape
 # (provision checks the unit); the live share tests also run nfs-ganesha (VFS), libnfs-utils, rpcbind and acl.
 pkgs+=(samba smbclient systemd nfs-ganesha nfs-ganesha-vfs libnfs-utils rpcbind acl)
+# The live NFS test brings up loopback in its own network namespace with ip.
+pkgs+=(iproute2)
 # A machine may bring its own Node: then Debian's is not needed.
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 need=()

@@ -35,6 +35,8 @@ const session = await mountFuse(new MemFs({ names }), {
   allowOther: flags.has("--allow-other"),
   // The kernel checks permissions against the mode bits we report, so MemFs need not.
   defaultPermissions: true,
+  // Kernel-enforced POSIX ACLs; MemFs keeps modes and ACLs in sync (src/fs/posix-acl.ts).
+  posixAcl: true,
   debug: flags.has("--debug"),
   // The kernel then keeps written data in its page cache and sends larger, later WRITEs: a second code path to test.
   writebackCache: flags.has("--writeback-cache"),

@@ -2,7 +2,8 @@
 // person (its message names the problem and the fix) or it is unexpected and says so.
 import { DaemonMessageError } from "./daemon/secrets-ipc.ts";
 import { MetadataRollbackError } from "./fs/blocks/meta-sync.ts";
-import { KeyObjectError, NoFilesystemError, PassphraseRequiredError, PassphraseUsageError, WrongPassphraseError } from "./fs/crypto/keys.ts";
+import { KeyObjectError, PassphraseRequiredError, PassphraseUsageError, WrongPassphraseError } from "./fs/crypto/keys.ts";
+import { NoFilesystemError } from "./fs/store/key-object.ts";
 import { StoreError } from "./fs/store/backend.ts";
 import { BackendConfigError, StorageUrlError } from "./fs/store/open.ts";
 import { UserError } from "./user-error.ts";

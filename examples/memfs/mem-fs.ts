@@ -19,6 +19,7 @@ import { MemNode, now, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_IX
 import { listDirectory } from "./listing.ts";
 import { renameEntry } from "./rename.ts";
 import { XattrStore } from "./xattrs.ts";
+import { ACL_ACCESS_XATTR, ACL_DEFAULT_XATTR, applyAccessAcl, chmodAcl, inheritAcl, isAclName } from "../../src/fs/posix-acl.ts";
 
 export interface MemFsOptions {
   /** Owner of the root directory (default: the serving process's). */
@@ -58,9 +59,10 @@ export class MemFs implements RawFileSystem {
 
   lookup(_ctx: RequestContext, parent: number, name: string): EntryOut {
     checkName(name);
+    // "." and ".." arrive only from NFS export (the kernel resolves them itself otherwise): "." for a node of
+    // any kind when a file handle is decoded, ".." of a directory when it is reconnected to its parent.
+    if (name === ".") return this.inodes.entry(this.inodes.get(parent));
     const dir = this.inodes.dir(parent);
-    // ".." and "." arrive only from NFS export (the kernel resolves them itself otherwise).
-    if (name === ".") return this.inodes.entry(dir);
     if (name === "..") return this.inodes.entry(this.inodes.get(dir.parent));
     const entry = dir.dir.get(name);
     if (!entry) throw new FuseError(ENOENT);
@@ -79,17 +81,17 @@ export class MemFs implements RawFileSystem {
 
   mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): EntryOut {
     if (!MKNOD_TYPES.has(mode & S_IFMT)) throw new FuseError(EINVAL);
-    return this.makeEntry(ctx, parent, name, mode & ~umask, rdev);
+    return this.makeEntry(ctx, parent, name, mode, rdev, umask);
   }
 
   mkdir(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): EntryOut {
-    return this.makeEntry(ctx, parent, name, S_IFDIR | (mode & ~umask & 0o7777));
+    return this.makeEntry(ctx, parent, name, S_IFDIR | (mode & 0o7777), 0, umask);
   }
 
   symlink(ctx: RequestContext, parent: number, name: string, target: string): EntryOut {
     const bytes = encodeName(target); // the target's raw bytes, even when they are not UTF-8
     if (bytes.length > SYMLINK_MAX) throw new FuseError(ENAMETOOLONG);
-    return this.makeEntry(ctx, parent, name, S_IFLNK | 0o777, 0, bytes);
+    return this.makeEntry(ctx, parent, name, S_IFLNK | 0o777, 0, 0, bytes);
   }
 
   readlink(_ctx: RequestContext, nodeid: number): Uint8Array {
@@ -158,7 +160,12 @@ export class MemFs implements RawFileSystem {
       node.data.truncate(a.size);
       node.touchMtime();
     }
-    if (v & FATTR.MODE) node.mode = (node.mode & S_IFMT) | (a.mode & 0o7777);
+    if (v & FATTR.MODE) {
+      node.mode = (node.mode & S_IFMT) | (a.mode & 0o7777);
+      const acl = node.xattrs.get(ACL_ACCESS_XATTR);
+      const changed = acl && chmodAcl(acl, node.mode); // an access ACL follows the mode (posix_acl_chmod)
+      if (changed) node.xattrs.set(ACL_ACCESS_XATTR, changed);
+    }
     if (v & (FATTR.UID | FATTR.GID)) {
       if (v & FATTR.UID) node.uid = a.uid;
       if (v & FATTR.GID) node.gid = a.gid;
@@ -191,7 +198,7 @@ export class MemFs implements RawFileSystem {
       const open = this.open(ctx, node.ino, flags);
       return { entry: this.inodes.entry(node), open };
     }
-    const entry = this.makeEntry(ctx, parent, name, S_IFREG | (mode & ~umask & 0o7777));
+    const entry = this.makeEntry(ctx, parent, name, S_IFREG | (mode & 0o7777), 0, umask);
     return { entry, open: this.openHandle(this.inodes.get(entry.nodeid)) };
   }
 
@@ -298,9 +305,18 @@ export class MemFs implements RawFileSystem {
 
   // ---- extended attributes ----
 
-  setxattr(_ctx: RequestContext, nodeid: number, name: string, value: Uint8Array, flags: number): void {
+  setxattr(ctx: RequestContext, nodeid: number, name: string, value: Uint8Array, flags: number): void {
     const node = this.inodes.get(nodeid);
-    this.xattrs.set(node, name, value, flags);
+    if (name === ACL_ACCESS_XATTR) {
+      // the mode follows the ACL; one equivalent to a mode is not kept (see src/fs/posix-acl.ts)
+      const r = applyAccessAcl(value, node.mode, ctx.uid === 0 || ctx.gid === node.gid);
+      if (!r) throw new FuseError(EINVAL);
+      if (r.store) node.xattrs.set(name, r.store);
+      else node.xattrs.delete(name);
+      node.mode = r.mode;
+    } else {
+      this.xattrs.set(node, name, value, flags);
+    }
     node.touchCtime();
   }
 
@@ -314,18 +330,26 @@ export class MemFs implements RawFileSystem {
 
   removexattr(_ctx: RequestContext, nodeid: number, name: string): void {
     const node = this.inodes.get(nodeid);
-    if (!node.xattrs.delete(name)) throw new FuseError(ENODATA);
+    if (!node.xattrs.delete(name)) {
+      if (isAclName(name)) return; // as local filesystems do: removing an ACL there is none of succeeds
+      throw new FuseError(ENODATA);
+    }
     node.touchCtime();
   }
 
   // ---- helpers ----
 
-  private makeEntry(ctx: RequestContext, parent: number, name: string, mode: number, rdev = 0, target?: Uint8Array): EntryOut {
+  /** `mode` arrives unmasked (FUSE_DONT_MASK): the parent's default ACL, or else the umask, masks it. */
+  private makeEntry(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number, target?: Uint8Array): EntryOut {
     checkName(name);
     const dir = this.inodes.dir(parent);
     if (dir.nlink === 0) throw new FuseError(ENOENT); // a removed directory takes no new entries
     if (dir.dir.get(name)) throw new FuseError(EEXIST);
-    const node = this.inodes.create(ctx, dir, mode, rdev);
+    const type = mode & S_IFMT;
+    const acl = inheritAcl(dir.xattrs.get(ACL_DEFAULT_XATTR) ?? null, mode, umask, type === S_IFDIR, type === S_IFLNK);
+    const node = this.inodes.create(ctx, dir, acl.mode, rdev);
+    if (acl.access) node.xattrs.set(ACL_ACCESS_XATTR, acl.access);
+    if (acl.default) node.xattrs.set(ACL_DEFAULT_XATTR, acl.default);
     if (target) node.target = target;
     this.inodes.link(dir, name, node);
     return this.inodes.entry(node);

@@ -7,8 +7,8 @@ import type { MemNode } from "./node.ts";
 /** Linux's XATTR_SIZE_MAX: the largest value setxattr(2) accepts. */
 export const XATTR_VALUE_MAX = 64 * 1024;
 
-// system.* (POSIX ACLs, capabilities) has meaning the kernel enforces; memfs stores only the plain namespaces.
-const NAMESPACES = ["user.", "trusted.", "security."];
+// system.* has meaning the kernel enforces; of it memfs keeps only default ACLs (access ACLs: MemFs.setxattr).
+const NAMESPACES = ["user.", "trusted.", "security.", "system.posix_acl_default"];
 
 export class XattrStore {
   set(node: MemNode, name: string, value: Uint8Array, flags: number): void {

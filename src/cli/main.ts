@@ -7,6 +7,8 @@ import { mountCommand } from "./mount.ts";
 import { provisionCommand } from "./provision.ts";
 import { statCommand } from "./stat.ts";
 import { umountCommand } from "./umount.ts";
+import { addAdminCommands } from "./admin-commands.ts";
+import { addManPages } from "./help.ts";
 
 export function buildProgram(): Command {
   const program = new Command("coffer")
@@ -32,7 +34,7 @@ export function buildProgram(): Command {
     .option("--allow-other", "let users other than the mounting one use the mount (Samba, NFS)")
     .option("--fg", "stay in the foreground and log to stdout (for systemd)")
     .option("--cachedir <dir>", "where cached blocks and metadata live (default ~/.coffer/cache)")
-    .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G")
+    .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G (default 1G)")
     .option("--compress <algo>", "zstd-1 … zstd-22, or none (default zstd-1)")
     .option("--debug", "log every FUSE request and reply")
     .option("--log <file>", "log file (default ~/.coffer/mount.log when not --fg)")
@@ -77,6 +79,8 @@ export function buildProgram(): Command {
     .option("--root <dir>", "write under this directory instead of / (tests, image builds)")
     .action((opts) => provisionCommand(opts));
 
+  addAdminCommands(program);
+  addManPages(program);
   return program;
 }
 

@@ -19,18 +19,15 @@ function setEcho(on: boolean): void {
  * Reads one line from the terminal without echo. `missing` names what to put in the authinfo file
  * instead, for the error when no terminal is there (a service, CI, a pipe).
  */
-export function askSecret(question: string, missing: string): string {
+export function askSecret(question: string, missing: string, instead = "put it in the authinfo file (--authfile)"): string {
   const tty = process.env.CI ? null : openTerminal();
   if (tty === null) {
-    throw new UserError(`${missing} is needed and there is no terminal to ask on; put it in the authinfo file (--authfile)`);
+    throw new UserError(`${missing} is needed and there is no terminal to ask on; ${instead}`);
   }
   try {
     writeSync(tty, question);
     setEcho(false);
-    const bytes: number[] = [];
-    const one = Buffer.alloc(1);
-    while (readSync(tty, one, 0, 1, null) === 1 && one[0] !== 10) bytes.push(one[0]!);
-    return Buffer.from(bytes).toString("utf8").replace(/\r$/, "");
+    return readLine(tty);
   } finally {
     setEcho(true);
     writeSync(tty, "\n");
@@ -38,11 +35,33 @@ export function askSecret(question: string, missing: string): string {
   }
 }
 
+function readLine(tty: number): string {
+  const bytes: number[] = [];
+  const one = Buffer.alloc(1);
+  while (readSync(tty, one, 0, 1, null) === 1 && one[0] !== 10) bytes.push(one[0]!);
+  return Buffer.from(bytes).toString("utf8").replace(/\r$/, "");
+}
+
+/**
+ * Reads one line from the terminal with echo on, for a confirmation. `instead` says how to confirm
+ * without a terminal (e.g. "add --yes"), for the error when there is none.
+ */
+export function askLine(question: string, instead: string): string {
+  const tty = process.env.CI ? null : openTerminal();
+  if (tty === null) throw new UserError(`this needs a confirmation and there is no terminal to ask on; ${instead}`);
+  try {
+    writeSync(tty, question);
+    return readLine(tty);
+  } finally {
+    closeSync(tty);
+  }
+}
+
 /** Asks twice and insists on the same answer, for a new passphrase. */
-export function askNewSecret(question: string, missing: string): string {
+export function askNewSecret(question: string, missing: string, instead?: string): string {
   for (;;) {
-    const first = askSecret(question, missing);
-    const second = askSecret("Again: ", missing);
+    const first = askSecret(question, missing, instead);
+    const second = askSecret("Again: ", missing, instead);
     if (first === second) return first;
     process.stderr.write("The two entries differ; try again.\n");
   }

@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { AuthInfo } from "../config/authinfo.ts";
-import { keyObjectExists, unlockFilesystemKeys } from "../fs/crypto/keys.ts";
+import { keyObjectExists, unlockFilesystemKeys } from "../fs/store/key-object.ts";
 import { mountedPaths } from "../fs/mount-checks.ts";
 import { openStore, probeStore } from "../fs/mount.ts";
 import { underRoot } from "../provision/index.ts";

@@ -1,6 +1,6 @@
 // Creating a filesystem in a store, wired beside the composition root: key object, empty metadata, parameters.
 import type { AuthInfo } from "../config/authinfo.ts";
-import { createFilesystemKeys, keyObjectExists } from "./crypto/keys.ts";
+import { createFilesystemKeys, keyObjectExists } from "./store/key-object.ts";
 import { openStore, probeStore } from "./mount.ts";
 import { LOCK_KEY } from "./mount-lock.ts";
 import type { Backend } from "./store/backend.ts";

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { mountFuse, type FuseSession } from "./fuse/index.ts";
 import { openBackend } from "./store/open.ts";
 import type { Backend } from "./store/backend.ts";
-import { keyObjectExists, unlockFilesystemKeys, type FsKeys } from "./crypto/keys.ts";
+import { keyObjectExists, unlockFilesystemKeys } from "./store/key-object.ts";
+import type { FsKeys } from "./crypto/keys.ts";
 import { openCofferFs, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
@@ -168,6 +169,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       subtype: "coffer",
       allowOther: req.allowOther,
       defaultPermissions: true,
+      posixAcl: true, // CofferFs keeps modes and ACLs in sync (src/fs/posix-acl.ts)
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));

@@ -1,6 +1,7 @@
 // Unlocking a filesystem's keys before mounting, once: the passphrase from authinfo, else asked through `ask`.
 import type { AuthInfo } from "../config/authinfo.ts";
-import { PassphraseRequiredError, unlockFilesystemKeys, type FsKeys } from "./crypto/keys.ts";
+import { PassphraseRequiredError, type FsKeys } from "./crypto/keys.ts";
+import { unlockFilesystemKeys } from "./store/key-object.ts";
 import { assertFilesystemExists, openStore } from "./mount.ts";
 
 /**

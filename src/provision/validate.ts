@@ -1,6 +1,6 @@
 // Checks rendered files with the real tools before anything is written: systemd-analyze verify, testparm -s,
 // and a parser for the exports line (no kernel NFS server is needed to check it).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { FileChange } from "./apply.ts";
@@ -15,7 +15,9 @@ export interface ValidationProblem {
 export function validateChanges(changes: FileChange[]): ValidationProblem[] {
   const problems: ValidationProblem[] = [];
   const unit = changes.find((c) => c.file.check === "unit");
-  if (unit) problems.push(...verifyUnit(unit.file.path, unit.next, dropInsFor(changes, basename(unit.file.path))));
+  if (unit) {
+    problems.push(...verifyUnit(unit.file.path, unit.next, dropInsFor(changes, basename(unit.file.path)), serverUnitsWithDropIns(changes)));
+  }
   const share = changes.find((c) => c.file.check === "samba-share");
   const smbConf = changes.find((c) => c.file.check === "smb-conf");
   if (share) problems.push(...testparmShare(share.file.path, share.next, smbConf?.next ?? null));
@@ -34,20 +36,51 @@ function dropInsFor(changes: FileChange[], unitName: string): { name: string; te
     .map((c) => ({ name: basename(c.file.path), text: c.next }));
 }
 
+const UNIT_DIRS = ["/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"];
+
+/** Server units (smbd, nfs-ganesha...) installed on this machine, each with the drop-ins the plan gives it. */
+function serverUnitsWithDropIns(changes: FileChange[]): UnitFiles[] {
+  const byUnit = new Map<string, { name: string; text: string }[]>();
+  for (const c of changes) {
+    const m = /\/((?:smbd|nfs-ganesha|nfs-server)\.service)\.d\/([^/]+)$/.exec(c.file.path);
+    if (m) byUnit.set(m[1]!, [...(byUnit.get(m[1]!) ?? []), { name: m[2]!, text: c.next }]);
+  }
+  const out: UnitFiles[] = [];
+  for (const [name, dropIns] of byUnit) {
+    // A server that is not installed here cannot be checked with its drop-in; the drop-in alone is still written.
+    const installed = UNIT_DIRS.map((d) => join(d, name)).find((p) => existsSync(p));
+    if (installed) out.push({ name, text: readFileSync(installed, "utf8"), dropIns });
+  }
+  return out;
+}
+
+interface UnitFiles {
+  name: string;
+  text: string;
+  dropIns: { name: string; text: string }[];
+}
+
 /**
- * `systemd-analyze verify` on the unit (and its drop-ins) in a scratch directory. It checks syntax, unknown
- * keys, and that every Exec program exists on this machine — so the unit must name real absolute paths.
+ * `systemd-analyze verify` on the unit (and its drop-ins) in a scratch directory, together with the server
+ * units that get drop-ins ordering them after it. It checks syntax, unknown keys, and that every Exec program
+ * exists on this machine — so the unit must name real absolute paths.
  */
-export function verifyUnit(path: string, text: string, dropIns: { name: string; text: string }[] = []): ValidationProblem[] {
+export function verifyUnit(
+  path: string,
+  text: string,
+  dropIns: { name: string; text: string }[] = [],
+  companions: UnitFiles[] = [],
+): ValidationProblem[] {
   const dir = mkdtempSync(join(tmpdir(), "coffer-verify-"));
   try {
     const name = basename(path);
-    writeFileSync(join(dir, name), text);
-    if (dropIns.length) {
-      mkdirSync(join(dir, `${name}.d`));
-      for (const d of dropIns) writeFileSync(join(dir, `${name}.d`, d.name), d.text);
+    for (const unit of [{ name, text, dropIns }, ...companions]) {
+      writeFileSync(join(dir, unit.name), unit.text);
+      if (unit.dropIns.length) mkdirSync(join(dir, `${unit.name}.d`));
+      for (const d of unit.dropIns) writeFileSync(join(dir, `${unit.name}.d`, d.name), d.text);
     }
-    const run = Bun.spawnSync(["systemd-analyze", "verify", "--man=no", join(dir, name)], {
+    const units = [name, ...companions.map((c) => c.name)].map((u) => join(dir, u));
+    const run = Bun.spawnSync(["systemd-analyze", "verify", "--man=no", ...units], {
       env: { ...process.env, SYSTEMD_LOG_COLOR: "0", SYSTEMD_PAGER: "" },
     });
     const output = `${run.stdout.toString()}${run.stderr.toString()}`;

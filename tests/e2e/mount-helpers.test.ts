@@ -1,8 +1,11 @@
 // mount.coffer / umount.coffer: mount(8)'s helper calling convention (URL DIR -o opts) over the real CLI.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
+
+// They run real tools and CLI processes on a loaded machine: generous, far above their usual 0.1–5 s.
+setDefaultTimeout(60_000);
 
 const BIN = resolve(import.meta.dir, "../../bin");
 

@@ -1,12 +1,15 @@
 // `coffer provision` end to end, under --root: dry run, every file written and valid, idempotence, merges with
 // backups, and bad input (one line, exit != 0, nothing written).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { mountSlug, testparmShare, unitNameFor, verifyUnit } from "../../src/provision/index.ts";
 import { coffer } from "../support/coffer-cli.ts";
 import { startS3rver, type S3rverHandle } from "../support/s3rver.ts";
+
+// They run real tools and CLI processes on a loaded machine: generous, far above their usual 0.1–5 s.
+setDefaultTimeout(60_000);
 
 const COFFER_BIN = resolve(import.meta.dir, "../../bin/coffer");
 const scratch = mkdtempSync(join(tmpdir(), "coffer-provision-"));

@@ -1,9 +1,12 @@
 // The generated unit's shell commands, run for real: ExecStartPre clears a dead mount (and leaves a live one
 // alone); ExecStartPost hands a root-owned share root to the owner once and leaves a given-away root as it is.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chownSync, statSync } from "node:fs";
 import { parseProvisionConfig, renderUnit } from "../../src/provision/index.ts";
 import { CofferSandbox, isCofferProcess, isMounted } from "../support/coffer-cli.ts";
+
+// They run real tools and CLI processes on a loaded machine: generous, far above their usual 0.1–5 s.
+setDefaultTimeout(60_000);
 
 /** A unit line's command as systemd runs it ($$ -> $, %% -> %), through sh. */
 function runUnitLine(unit: string, key: "ExecStartPre" | "ExecStartPost"): number {

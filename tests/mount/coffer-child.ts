@@ -20,6 +20,7 @@ const session = await mountFuse(fs, {
   subtype: "coffer",
   allowOther: flags.includes("--allow-other"),
   defaultPermissions: true,
+  posixAcl: !flags.includes("--no-posix-acl"), // --no-posix-acl: for bench/acl-cost.ts, the kernel without ACL support
 });
 await session.ready;
 console.log(`ready ${session.mountpoint}`);

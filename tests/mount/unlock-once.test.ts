@@ -3,7 +3,7 @@ import { afterAll, expect, spyOn, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as keysModule from "../../src/fs/crypto/keys.ts";
+import * as keysModule from "../../src/fs/store/key-object.ts";
 import { makeFilesystem } from "../../src/fs/mkfs.ts";
 import { mountFilesystem } from "../../src/fs/mount.ts";
 import { unlockForMount } from "../../src/fs/unlock.ts";

@@ -9,6 +9,7 @@
 //   posixSuite("coffer", () => mp.path);          // non-root checks need allow_other, or { nonRootAccess: false }
 
 import { describe } from "bun:test";
+import { aclTests } from "./posix/acl.ts";
 import { attrTests } from "./posix/attrs.ts";
 import { concurrencyTests } from "./posix/concurrency.ts";
 import { makeContext, type PosixSuiteOptions } from "./posix/context.ts";
@@ -28,6 +29,7 @@ export function posixSuite(name: string, getDir: () => string, opts: PosixSuiteO
     linkTests(c);
     renameTests(c);
     attrTests(c);
+    aclTests(c);
     concurrencyTests(c);
   });
 }

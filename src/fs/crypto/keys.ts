@@ -1,22 +1,41 @@
-// The filesystem's keys: a random master key, wrapped by an argon2id passphrase key in the "coffer-key" object.
-import type { Backend } from "../store/backend.ts";
-import { isNotFound } from "../store/backend.ts";
+// The filesystem's keys, pure: a key ring of master keys, its sub-keys, and the key object's bytes (wrap/unwrap).
+//
+// Reading and writing the key object in a store is src/fs/store/key-object.ts: this file takes and
+// returns bytes only, so the object codec (store) can import it without a cycle.
 import { AeadError, NONCE_LEN, open, randomKey, randomNonce, seal } from "./aead.ts";
 import { type Argon2Params, DEFAULT_ARGON2, argon2id, newSalt, subKey } from "./kdf.ts";
 
-/** The object holding the wrapped master key (format in docs/format.md). */
-export const KEY_OBJECT = "coffer-key";
+/** The sub-keys of one master key of the ring. */
+export interface SealingKeys {
+  /** The master key's id, written in the header of every object it seals (0: the one mkfs made). */
+  id: number;
+  /** AEAD key for "data" objects (file blocks). */
+  data: Uint8Array;
+  /** AEAD key for metadata dumps, heads and the superblock. */
+  meta: Uint8Array;
+}
 
 /** Sub-keys of one filesystem; plain Uint8Arrays so they can be posted to Workers. */
 export interface FsKeys {
   /** --plain: objects are compressed and authenticated (HMAC) but not encrypted. */
   plain: boolean;
-  /** AEAD key for "data" objects (file blocks). */
+  /** AEAD key for "data" objects sealed from now on (the current master key's). */
   data: Uint8Array;
-  /** AEAD key for metadata dumps, heads and the superblock. */
+  /** AEAD key for metadata objects sealed from now on. */
   meta: Uint8Array;
-  /** HMAC key for content ids (dedup), so ids reveal nothing about block contents. */
+  /** HMAC key for content ids (dedup), so ids reveal nothing about block contents. Survives rotation. */
   dedup: Uint8Array;
+  /** Id of the current master key (0 until the first `coffer rotate-key`). Absent means 0. */
+  keyId?: number;
+  /** Sub-keys of earlier master keys, to read objects sealed before a rotation. */
+  previous?: SealingKeys[];
+}
+
+/** Every master key of a filesystem; the one with the highest id seals new objects. */
+export interface KeyRing {
+  /** The dedup key is kept as such so old master keys can be retired without changing content ids. */
+  dedup: Uint8Array;
+  masters: { id: number; key: Uint8Array }[];
 }
 
 export interface CreateKeysOptions {
@@ -40,14 +59,6 @@ export class PassphraseRequiredError extends Error {
   }
 }
 
-/** No key object: nothing was ever created here, or the URL points at the wrong place. */
-export class NoFilesystemError extends Error {
-  constructor(where: string) {
-    super(`no Coffer filesystem at ${where} (object ${KEY_OBJECT} is missing): check the storage URL or run mkfs`);
-    this.name = "NoFilesystemError";
-  }
-}
-
 /** A passphrase operation that makes no sense (empty passphrase, --plain filesystem). One line. */
 export class PassphraseUsageError extends Error {
   constructor(message: string) {
@@ -59,99 +70,163 @@ export class PassphraseUsageError extends Error {
 /** The key object exists but is not one we can read. */
 export class KeyObjectError extends Error {
   constructor(where: string, why: string) {
-    super(`the key object ${KEY_OBJECT} at ${where} is damaged or from a newer Coffer: ${why}`);
+    super(`the key object coffer-key at ${where} is damaged or from a newer Coffer: ${why}`);
     this.name = "KeyObjectError";
   }
 }
 
-interface KeyObjectV1 {
+type KdfJson = { memoryKiB: number; passes: number; parallelism: number; salt: string };
+
+/** The key object's JSON (docs/format.md). Version 1 wraps one master key, version 2 a key ring. */
+interface KeyObjectJson {
   coffer: "key";
-  version: 1;
+  version: 1 | 2;
   mode: "argon2id" | "plain";
-  kdf?: { memoryKiB: number; passes: number; parallelism: number; salt: string };
-  /** base64: nonce (12) then AES-256-GCM(master) (32) then tag (16). */
+  kdf?: KdfJson;
+  /** base64: nonce (12) then AES-256-GCM(master, or the ring) then tag (16). */
   wrapped?: string;
-  /** base64 master key, plain mode only: the key object is then public, by the user's choice. */
+  /** version 1, plain mode only: the base64 master key (public, by the user's choice). */
   master?: string;
+  /** version 2, plain mode only: the base64 ring. */
+  ring?: string;
+}
+
+/** What a key object holds once unlocked. */
+export interface UnlockedKeyObject {
+  ring: KeyRing;
+  plain: boolean;
+  /** The KDF cost of an encrypted key object, kept when the passphrase changes. */
+  argon2?: Omit<Argon2Params, "salt">;
 }
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
 const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "base64"));
+const MASTER_LEN = 32;
+const RING_ENTRY_LEN = 2 + MASTER_LEN;
+const MAX_KEY_ID = 0xffff;
 
-/** The associated data of the wrap: binds the KDF parameters so they cannot be weakened unnoticed. */
-function wrapAd(kdf: NonNullable<KeyObjectV1["kdf"]>): Uint8Array {
-  const canonical = `coffer-key-v1\0argon2id\0m=${kdf.memoryKiB},t=${kdf.passes},p=${kdf.parallelism},s=${kdf.salt}`;
+/** The associated data of the wrap: binds the KDF parameters (and version) so they cannot be changed unnoticed. */
+function wrapAd(version: 1 | 2, kdf: KdfJson): Uint8Array {
+  const canonical = `coffer-key-v${version}\0argon2id\0m=${kdf.memoryKiB},t=${kdf.passes},p=${kdf.parallelism},s=${kdf.salt}`;
   return new TextEncoder().encode(canonical);
 }
 
 /** The sub-keys of a master key; the same derivation for encrypted and plain filesystems. */
 export function deriveFsKeys(master: Uint8Array, plain: boolean): FsKeys {
-  return { plain, data: subKey(master, "data"), meta: subKey(master, "meta"), dedup: subKey(master, "dedup") };
+  return ringFsKeys({ dedup: subKey(master, "dedup"), masters: [{ id: 0, key: master }] }, plain);
 }
 
-function wrapMaster(master: Uint8Array, passphrase: string, o: CreateKeysOptions = {}): KeyObjectV1 {
-  const params: Argon2Params = { ...DEFAULT_ARGON2, ...o.argon2, salt: newSalt() };
-  const kdf = { memoryKiB: params.memoryKiB, passes: params.passes, parallelism: params.parallelism, salt: b64(params.salt) };
-  const nonce = randomNonce();
-  const sealed = seal(argon2id(passphrase, params), nonce, master, wrapAd(kdf));
-  const wrapped = new Uint8Array(NONCE_LEN + sealed.length);
-  wrapped.set(nonce);
-  wrapped.set(sealed, NONCE_LEN);
-  return { coffer: "key", version: 1, mode: "argon2id", kdf, wrapped: b64(wrapped) };
+/** The keys a filesystem works with: the newest master key seals, every master key of the ring opens. */
+export function ringFsKeys(ring: KeyRing, plain: boolean): FsKeys {
+  const sorted = [...ring.masters].sort((a, b) => b.id - a.id);
+  const sub = (m: { id: number; key: Uint8Array }): SealingKeys => ({ id: m.id, data: subKey(m.key, "data"), meta: subKey(m.key, "meta") });
+  const [current, ...older] = sorted.map(sub);
+  if (!current) throw new Error("a key ring needs at least one master key");
+  return { plain, data: current.data, meta: current.meta, dedup: ring.dedup, keyId: current.id, previous: older };
 }
 
-function encodeKeyObject(k: KeyObjectV1): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(k) + "\n");
+/** A new filesystem's ring: one random master key, id 0. */
+export function newKeyRing(): KeyRing {
+  const master = randomKey();
+  return { dedup: subKey(master, "dedup"), masters: [{ id: 0, key: master }] };
 }
 
-export async function keyObjectExists(backend: Backend): Promise<boolean> {
-  return (await backend.head(KEY_OBJECT)) !== null;
+/** The ring with one more master key, which seals every object from now on. */
+export function rotateKeyRing(ring: KeyRing): KeyRing {
+  const next = Math.max(...ring.masters.map((m) => m.id)) + 1;
+  if (next > MAX_KEY_ID) throw new PassphraseUsageError(`the key ring is full (${MAX_KEY_ID} rotations)`);
+  return { dedup: ring.dedup, masters: [...ring.masters, { id: next, key: randomKey() }] };
+}
+
+/** The ring without the master keys no object uses any more (keeps the current one always). */
+export function retireOldKeys(ring: KeyRing): KeyRing {
+  const current = Math.max(...ring.masters.map((m) => m.id));
+  return { dedup: ring.dedup, masters: ring.masters.filter((m) => m.id === current) };
+}
+
+/** Version 1 can hold the ring only while it is exactly what mkfs made: then old Coffers still read it. */
+function fitsVersion1(ring: KeyRing): boolean {
+  const [only] = ring.masters;
+  return ring.masters.length === 1 && only!.id === 0 && Buffer.from(subKey(only!.key, "dedup")).equals(ring.dedup);
+}
+
+function encodeRing(ring: KeyRing): Uint8Array {
+  const out = new Uint8Array(MASTER_LEN + ring.masters.length * RING_ENTRY_LEN);
+  out.set(ring.dedup, 0);
+  ring.masters.forEach((m, i) => {
+    const at = MASTER_LEN + i * RING_ENTRY_LEN;
+    new DataView(out.buffer).setUint16(at, m.id);
+    out.set(m.key, at + 2);
+  });
+  return out;
+}
+
+function decodeRing(bytes: Uint8Array, where: string): KeyRing {
+  const n = (bytes.length - MASTER_LEN) / RING_ENTRY_LEN;
+  if (!Number.isInteger(n) || n < 1) throw new KeyObjectError(where, "the key ring has the wrong length");
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const masters = Array.from({ length: n }, (_, i) => {
+    const at = MASTER_LEN + i * RING_ENTRY_LEN;
+    return { id: dv.getUint16(at), key: bytes.slice(at + 2, at + RING_ENTRY_LEN) };
+  });
+  if (new Set(masters.map((m) => m.id)).size !== n) throw new KeyObjectError(where, "the key ring repeats a key id");
+  return { dedup: bytes.slice(0, MASTER_LEN), masters };
 }
 
 /**
- * Makes a new master key and stores it (wrapped by the passphrase, or in the clear for --plain when
- * passphrase is null). Overwrites an existing key object: refusing to is the caller's job (keyObjectExists).
+ * The key object's bytes for a ring: wrapped under `passphrase` (new salt and nonce each time), or in the
+ * clear for --plain when passphrase is null. Version 1 while the ring is mkfs's, version 2 after a rotation.
  */
-export async function createFilesystemKeys(
-  backend: Backend,
-  passphrase: string | null,
-  opts: CreateKeysOptions = {},
-): Promise<FsKeys> {
-  const master = randomKey();
-  if (passphrase !== null && passphrase.length === 0) {
-    throw new PassphraseUsageError("the passphrase is empty: give one in fs-passphrase, or create a --plain filesystem");
+export function encodeKeyObject(ring: KeyRing, passphrase: string | null, o: CreateKeysOptions = {}): Uint8Array {
+  const version = fitsVersion1(ring) ? 1 : 2;
+  const secret = version === 1 ? ring.masters[0]!.key : encodeRing(ring);
+  let obj: KeyObjectJson;
+  if (passphrase === null) {
+    obj = version === 1 ? { coffer: "key", version, mode: "plain", master: b64(secret) } : { coffer: "key", version, mode: "plain", ring: b64(secret) };
+  } else {
+    if (passphrase.length === 0) {
+      throw new PassphraseUsageError("the passphrase is empty: give one in fs-passphrase, or create a --plain filesystem");
+    }
+    const params: Argon2Params = { ...DEFAULT_ARGON2, ...o.argon2, salt: newSalt() };
+    const kdf = { memoryKiB: params.memoryKiB, passes: params.passes, parallelism: params.parallelism, salt: b64(params.salt) };
+    const nonce = randomNonce();
+    const sealed = seal(argon2id(passphrase, params), nonce, secret, wrapAd(version, kdf));
+    const wrapped = new Uint8Array(NONCE_LEN + sealed.length);
+    wrapped.set(nonce);
+    wrapped.set(sealed, NONCE_LEN);
+    obj = { coffer: "key", version, mode: "argon2id", kdf, wrapped: b64(wrapped) };
   }
-  const obj: KeyObjectV1 =
-    passphrase === null ? { coffer: "key", version: 1, mode: "plain", master: b64(master) } : wrapMaster(master, passphrase, opts);
-  await backend.put(KEY_OBJECT, encodeKeyObject(obj));
-  return deriveFsKeys(master, passphrase === null);
+  return new TextEncoder().encode(JSON.stringify(obj) + "\n");
 }
 
-async function readKeyObject(backend: Backend): Promise<KeyObjectV1> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await backend.get(KEY_OBJECT);
-  } catch (e) {
-    if (isNotFound(e)) throw new NoFilesystemError(backend.description);
-    throw e;
-  }
-  let k: KeyObjectV1;
+function parseKeyObject(bytes: Uint8Array, where: string): KeyObjectJson {
+  let k: KeyObjectJson;
   try {
     k = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new KeyObjectError(backend.description, "not valid JSON");
+    throw new KeyObjectError(where, "not valid JSON");
   }
-  if (k?.coffer !== "key") throw new KeyObjectError(backend.description, "not a Coffer key object");
-  if (k.version !== 1) throw new KeyObjectError(backend.description, `unsupported version ${k.version}`);
+  if (k?.coffer !== "key") throw new KeyObjectError(where, "not a Coffer key object");
+  if (k.version !== 1 && k.version !== 2) throw new KeyObjectError(where, `unsupported version ${k.version}`);
   return k;
 }
 
-/** Recovers the master key from a parsed key object (shared by unlock and changePassphrase). */
-function unlockMaster(k: KeyObjectV1, passphrase: string | null, where: string): Uint8Array {
+/** Whether the key object is a --plain one (no passphrase needed), without unlocking it. */
+export function keyObjectIsPlain(bytes: Uint8Array, where: string): boolean {
+  return parseKeyObject(bytes, where).mode === "plain";
+}
+
+/** Unlocks a key object's bytes; `where` names the store in error messages. A plain one ignores the passphrase. */
+export function decodeKeyObject(bytes: Uint8Array, passphrase: string | null, where: string): UnlockedKeyObject {
+  const k = parseKeyObject(bytes, where);
+  const toRing = (secret: Uint8Array): KeyRing => {
+    if (k.version === 2) return decodeRing(secret, where);
+    if (secret.length !== MASTER_LEN) throw new KeyObjectError(where, "master key has the wrong length");
+    return { dedup: subKey(secret, "dedup"), masters: [{ id: 0, key: secret }] };
+  };
   if (k.mode === "plain") {
-    const m = typeof k.master === "string" ? unb64(k.master) : new Uint8Array(0);
-    if (m.length !== 32) throw new KeyObjectError(where, "plain master key has the wrong length");
-    return m;
+    const secret = k.version === 1 ? k.master : k.ring;
+    return { ring: toRing(typeof secret === "string" ? unb64(secret) : new Uint8Array(0)), plain: true };
   }
   if (k.mode !== "argon2id") throw new KeyObjectError(where, `unknown mode ${k.mode}`);
   if (typeof k.wrapped !== "string" || typeof k.kdf?.salt !== "string") {
@@ -165,35 +240,18 @@ function unlockMaster(k: KeyObjectV1, passphrase: string | null, where: string):
     throw new KeyObjectError(where, "KDF parameters out of range");
   }
   const wrapped = unb64(k.wrapped);
-  if (wrapped.length !== NONCE_LEN + 32 + 16) throw new KeyObjectError(where, "the wrapped key has the wrong length");
+  const tagged = wrapped.length - NONCE_LEN - 16;
+  if (k.version === 1 ? tagged !== MASTER_LEN : tagged < MASTER_LEN + RING_ENTRY_LEN) {
+    throw new KeyObjectError(where, "the wrapped key has the wrong length");
+  }
   const wrapKey = argon2id(passphrase, { memoryKiB, passes, parallelism, salt: unb64(salt) });
+  let secret: Uint8Array;
   try {
-    const master = open(wrapKey, wrapped.subarray(0, NONCE_LEN), wrapped.subarray(NONCE_LEN), wrapAd(k.kdf));
-    if (master.length !== 32) throw new KeyObjectError(where, "master key has the wrong length");
-    return master;
+    secret = open(wrapKey, wrapped.subarray(0, NONCE_LEN), wrapped.subarray(NONCE_LEN), wrapAd(k.version, k.kdf));
   } catch (e) {
     // GCM cannot tell a wrong passphrase from a tampered key object; a wrong passphrase is far likelier.
     if (e instanceof AeadError) throw new WrongPassphraseError(where);
     throw e;
   }
-}
-
-/** Unlocks the filesystem's keys; a plain filesystem ignores the passphrase. */
-export async function unlockFilesystemKeys(backend: Backend, passphrase: string | null): Promise<FsKeys> {
-  const k = await readKeyObject(backend);
-  return deriveFsKeys(unlockMaster(k, passphrase, backend.description), k.mode === "plain");
-}
-
-/** Re-wraps the same master key under a new passphrase (new salt); data objects are untouched. */
-export async function changePassphrase(backend: Backend, oldPass: string, newPass: string): Promise<void> {
-  const k = await readKeyObject(backend);
-  if (k.mode === "plain") {
-    throw new PassphraseUsageError(`${backend.description} is a --plain filesystem: it has no passphrase to change`);
-  }
-  if (!newPass) throw new PassphraseUsageError("the new passphrase is empty");
-  const master = unlockMaster(k, oldPass, backend.description);
-  const next = wrapMaster(master, newPass, { argon2: { memoryKiB: k.kdf!.memoryKiB, passes: k.kdf!.passes, parallelism: k.kdf!.parallelism } });
-  // Check the new wrap opens before replacing the only copy of the key.
-  unlockMaster(next, newPass, backend.description);
-  await backend.put(KEY_OBJECT, encodeKeyObject(next));
+  return { ring: toRing(new Uint8Array(secret)), plain: false, argon2: { memoryKiB, passes, parallelism } };
 }

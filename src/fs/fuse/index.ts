@@ -28,6 +28,8 @@
 // gave up on it) is ignored. After umount the readers get ENODEV: the session closes, destroy() is called,
 // `closed` resolves. DESTROY is answered inside the Worker (the kernel may send it from umount2). With
 // EXPORT_SUPPORT negotiated, LOOKUP of "." and ".." can arrive (NFS file handles); the filesystem answers them.
+// MountOptions.posixAcl negotiates POSIX_ACL + DONT_MASK for a filesystem that keeps modes and ACLs in sync
+// itself (src/fs/posix-acl.ts); the kernel then enforces ACLs.
 //
 // Adding an operation: add its struct(s) to kernel.ts (field for field, plus its size in the size test), add
 // an `op({...})` entry to the family file in ops/ (decode the body with Req, call the RawFileSystem method,

@@ -31,6 +31,12 @@ export interface InitConfig {
   writebackCache: boolean;
   /** Offer READDIRPLUS (the filesystem implements readdirplus). */
   readdirplus: boolean;
+  /**
+   * Offer POSIX_ACL (the kernel enforces ACLs, which implies default_permissions) with DONT_MASK (the umask
+   * arrives unapplied): the filesystem must then keep the mode in sync with system.posix_acl_access and
+   * apply default ACLs or the umask to new entries itself (see src/fs/posix-acl.ts).
+   */
+  posixAcl?: boolean;
 }
 
 export const MAX_MAX_WRITE = 1 << 20;
@@ -54,6 +60,7 @@ export function wantedFlags(cfg: InitConfig): bigint {
     InitFlag.AUTO_INVAL_DATA | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES | InitFlag.ASYNC_DIO;
   if (cfg.readdirplus) f |= InitFlag.DO_READDIRPLUS | InitFlag.READDIRPLUS_AUTO;
   if (cfg.writebackCache) f |= InitFlag.WRITEBACK_CACHE;
+  if (cfg.posixAcl) f |= InitFlag.POSIX_ACL | InitFlag.DONT_MASK;
   return BigInt(f >>> 0);
 }
 

@@ -119,6 +119,10 @@ export interface RawFileSystem {
   init?(conn: ConnInfo): MaybePromise<void>;
   destroy?(): MaybePromise<void>;
 
+  /**
+   * With EXPORT_SUPPORT `name` may be "." for a node of any kind (the kernel decoding a file handle) and ".."
+   * for a directory (reconnecting it to its parent); ENOENT then means the handle is stale.
+   */
   lookup?(ctx: RequestContext, parent: number, name: string): MaybePromise<EntryOut>;
   /** The kernel dropped `nlookup` references to `nodeid` (FORGET and each BATCH_FORGET item). No reply. */
   forget?(nodeid: number, nlookup: number): void;

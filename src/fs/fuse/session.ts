@@ -22,6 +22,8 @@ export interface MountOptions {
   /** Reader Workers (default: 1 without workerModule, else CPUs + 1, 2..4; see defaultReaders). */
   readers?: number;
   writebackCache?: boolean;
+  /** Negotiate FUSE_POSIX_ACL + FUSE_DONT_MASK: the filesystem implements the ACL rules (InitConfig.posixAcl). */
+  posixAcl?: boolean;
   /** Largest WRITE the kernel sends (default and maximum 1 MiB). */
   maxWrite?: number;
   /** Absolute path of a module whose default export is (workerData) => WorkerHandlers. */
@@ -124,7 +126,7 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
     trace,
     log,
     replySize: 64 * 1024,
-    init: { maxWrite, writebackCache: !!opts.writebackCache, readdirplus: typeof fs.readdirplus === "function" },
+    init: { maxWrite, writebackCache: !!opts.writebackCache, readdirplus: typeof fs.readdirplus === "function", posixAcl: !!opts.posixAcl },
     onInit: () => {
       initialized = true;
       const ra = opts.readAheadKb ?? maxWrite / 1024;

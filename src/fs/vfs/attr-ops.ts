@@ -1,6 +1,7 @@
 // Attribute operations: getattr, setattr (chmod/chown/truncate/utimens with ctime rules), access, statfs.
 import type { AttrOut, RequestContext, SetattrIn, StatfsOut } from "../fuse/raw-fs.ts";
 import { EACCES, EINVAL, EISDIR, FuseError } from "../fuse/errno.ts";
+import { ACL_ACCESS_XATTR, chmodAcl } from "../posix-acl.ts";
 import { ATTR_TTL, type VfsCore, S_IFMT, S_ISGID, S_ISUID, isDir, isReg, nowNs } from "./core.ts";
 
 export const FATTR_MODE = 1 << 0;
@@ -46,9 +47,13 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
   }
   const now = nowNs();
   const i = c.get(nodeid); // fresh: other requests may have run while resize awaited
+  let acl: Uint8Array | null = null;
   if (v & FATTR_MODE) {
     // the kernel already applied the SGID and kill-suid rules (setattr_prepare / notify_change)
     i.mode = (i.mode & S_IFMT) | (a.mode & 0o7777);
+    // an access ACL follows the mode (posix_acl_chmod); the kernel forgets its cached copy after SETATTR
+    const old = c.inodes.getXattr(nodeid, ACL_ACCESS_XATTR);
+    acl = old && chmodAcl(old, i.mode);
   }
   if (v & (FATTR_UID | FATTR_GID)) {
     if (v & FATTR_UID) i.uid = a.uid;
@@ -65,7 +70,10 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
   if (v & FATTR_MTIME_NOW) i.mtimeNs = now;
   else if (v & FATTR_MTIME) i.mtimeNs = ts(a.mtime, a.mtimensec);
   i.ctimeNs = v & FATTR_CTIME ? ts(a.ctime, a.ctimensec) : now;
-  c.inodes.update(i);
+  c.tx(() => {
+    if (acl) c.inodes.setXattr(nodeid, ACL_ACCESS_XATTR, acl); // in the same commit as the mode
+    c.inodes.update(i);
+  });
   return { attrValid: ATTR_TTL, attr: c.attr(i) };
 }
 

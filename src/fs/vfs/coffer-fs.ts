@@ -155,8 +155,8 @@ export class CofferFs implements RawFileSystem {
   }
 
   // ---- xattrs ----
-  setxattr(_ctx: RequestContext, nodeid: number, name: string, value: Uint8Array, flags: number): void {
-    xattrOps.setxattr(this.c, nodeid, name, value, flags);
+  setxattr(ctx: RequestContext, nodeid: number, name: string, value: Uint8Array, flags: number): void {
+    xattrOps.setxattr(this.c, ctx, nodeid, name, value, flags);
   }
   getxattr(_ctx: RequestContext, nodeid: number, name: string): Uint8Array {
     return xattrOps.getxattr(this.c, nodeid, name);

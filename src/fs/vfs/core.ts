@@ -7,6 +7,7 @@ import type { BlockMap } from "../meta/blockmap.ts";
 import type { EntryTable } from "../meta/entries.ts";
 import type { Inode, InodeTable } from "../meta/inodes.ts";
 import type { BlockCache } from "../blocks/cache.ts";
+import { ROOT_INODE } from "../meta/schema.ts";
 
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../fuse/mode.ts";
 export { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID } from "../fuse/mode.ts";
@@ -34,6 +35,19 @@ function split(ns: bigint): [number, number] {
     n += NS;
   }
   return [Number(s), Number(n)];
+}
+
+/**
+ * The generation NFS file handles carry beside the node id (the kernel keeps 32 bits). Ids are never reused
+ * (AUTOINCREMENT), but a metadata snapshot restored after a crash rewinds the id sequence, so an id can come
+ * back as another file: the generation, drawn from the creation time the row keeps forever, tells them apart
+ * and the old handle goes stale instead of opening the wrong file. The root stays 0: the kernel made its inode
+ * with generation 0 at mount time and would take any other value for a changed (bad) inode.
+ */
+export function generationOf(i: Inode): number {
+  if (i.id === ROOT_INODE) return 0;
+  const t = BigInt.asUintN(64, i.crtimeNs);
+  return Number(BigInt.asUintN(32, t ^ (t >> 32n))) || 1;
 }
 
 export class VfsCore {
@@ -116,7 +130,7 @@ export class VfsCore {
   }
 
   entryNoCount(i: Inode): EntryOut {
-    return { nodeid: i.id, generation: 0, entryValid: ENTRY_TTL, attrValid: ATTR_TTL, attr: this.attr(i) };
+    return { nodeid: i.id, generation: generationOf(i), entryValid: ENTRY_TTL, attrValid: ATTR_TTL, attr: this.attr(i) };
   }
 
   addLookup(id: number, n: number): void {

@@ -5,6 +5,7 @@ import {
   EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, FuseError,
 } from "../fuse/errno.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
+import { ACL_ACCESS_XATTR, ACL_DEFAULT_XATTR, inheritAcl } from "../posix-acl.ts";
 import type { Inode } from "../meta/inodes.ts";
 import {
   type VfsCore, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, isDir, nowNs,
@@ -15,24 +16,34 @@ const RENAME_EXCHANGE = 2;
 const PATH_MAX = 4096;
 
 export function lookup(c: VfsCore, parent: number, name: string): EntryOut {
-  const p = c.dir(parent);
-  // the kernel asks for ".." itself when it reconnects NFS file handles (fuse_get_parent)
-  if (name === ".") return c.entry(p);
-  if (name === "..") return c.entry(c.get(parent === ROOT_INODE ? ROOT_INODE : (c.entries.parentOf(parent) ?? ROOT_INODE)));
+  // With export support the kernel asks LOOKUP(node, ".") for a node it no longer holds, whatever its kind,
+  // to turn a file handle back into an inode (fuse_get_dentry), and ".." to reconnect a directory to its
+  // parent (fuse_get_parent). A node with no name left answers ENOENT, which the kernel reports as ESTALE.
+  if (name === "." || name === "..") {
+    const i = c.get(parent);
+    if (i.nlink === 0) throw new FuseError(ENOENT);
+    if (name === ".") return c.entry(i);
+    return c.entry(c.get(parent === ROOT_INODE ? ROOT_INODE : (c.entries.parentOf(parent) ?? ROOT_INODE)));
+  }
+  c.dir(parent);
   c.checkName(name);
   const e = c.entries.lookup(parent, name);
   if (!e) throw new FuseError(ENOENT);
   return c.entry(c.get(e.inode));
 }
 
-/** Creates an inode and its entry in `parent` (one transaction). Mode is masked by umask; SGID dirs pass on their group. */
+/**
+ * Creates an inode and its entry in `parent` (one transaction). The mode arrives unmasked (FUSE_DONT_MASK):
+ * a default ACL on `parent` is inherited and masks it, else the umask does; SGID dirs pass on their group.
+ */
 export function makeNode(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number, extra?: (id: number) => void, size = 0): Inode {
   const p = c.dir(parent);
   c.checkName(name);
   if (c.entries.lookup(parent, name)) throw new FuseError(EEXIST);
   const type = mode & S_IFMT;
   const now = nowNs();
-  let perm = mode & 0o7777 & ~umask;
+  const acl = inheritAcl(c.inodes.getXattr(parent, ACL_DEFAULT_XATTR), mode & 0o7777, umask, type === S_IFDIR, type === S_IFLNK);
+  let perm = acl.mode;
   let gid = ctx.gid;
   if (p.mode & S_ISGID) {
     gid = p.gid;
@@ -45,6 +56,8 @@ export function makeNode(c: VfsCore, ctx: RequestContext, parent: number, name: 
       atimeNs: now, mtimeNs: now, ctimeNs: now, crtimeNs: now,
     };
     const id = c.inodes.insert(n);
+    if (acl.access) c.inodes.setXattr(id, ACL_ACCESS_XATTR, acl.access);
+    if (acl.default) c.inodes.setXattr(id, ACL_DEFAULT_XATTR, acl.default);
     extra?.(id);
     c.entries.insert(parent, name, id);
     if (type === S_IFDIR) p.nlink++;

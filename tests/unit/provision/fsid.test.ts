@@ -1,6 +1,6 @@
 // The NFS fsid provision derives from a filesystem: stable across passphrase changes, distinct between filesystems.
 import { expect, test } from "bun:test";
-import { changePassphrase, createFilesystemKeys, unlockFilesystemKeys } from "../../../src/fs/crypto/keys.ts";
+import { changePassphrase, createFilesystemKeys, unlockFilesystemKeys } from "../../../src/fs/store/key-object.ts";
 import { MemoryBackend } from "../../../src/fs/store/memory.ts";
 import { filesystemUuid } from "../../../src/cli/provision-checks.ts";
 

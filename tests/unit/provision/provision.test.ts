@@ -1,6 +1,6 @@
 // Provision's pure parts: config validation, names, authinfo merge, include lines, the exports parser, and the
 // validators run with the real tools (systemd-analyze verify, testparm -s) on the rendered files.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { resolve } from "node:path";
 import {
   checkExports, checkGaneshaBlock, computeChanges, ensureLine, mergeAuthinfo, parseProvisionConfig, planFiles,
@@ -8,6 +8,9 @@ import {
   validateChanges, verifyUnit,
 } from "../../../src/provision/index.ts";
 import { FULL, MINIMAL } from "../../golden/fixtures.ts";
+
+// They run real tools and CLI processes on a loaded machine: generous, far above their usual 0.1–5 s.
+setDefaultTimeout(30_000);
 
 const COFFER_BIN = resolve(import.meta.dir, "../../../bin/coffer");
 
@@ -125,5 +128,14 @@ describe("validation with the real tools", () => {
   test("the whole plan validates (unit with its drop-in, smb.conf with only the include line, exports, ganesha)", () => {
     const changes = computeChanges(planFiles(cfg), "/nonexistent-root");
     expect(validateChanges(changes)).toEqual([]);
+  });
+
+  test("the smbd drop-in is verified with the installed smbd.service: a bad key in it is caught", () => {
+    const changes = computeChanges(planFiles(cfg), "/nonexistent-root");
+    const dropIn = changes.find((c) => c.file.path.startsWith("/etc/systemd/system/smbd.service.d/"))!;
+    dropIn.next = dropIn.next.replace(/^BindsTo=/m, "BindsToo="); // ("BindTo=" would pass: an old alias)
+    const problems = validateChanges(changes);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.problem).toContain("Unknown key 'BindsToo'");
   });
 });

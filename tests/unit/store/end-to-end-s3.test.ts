@@ -1,6 +1,7 @@
 // Keys + codec + backend stack together on s3rver: what the filesystem core will do, and tampering in the bucket.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createFilesystemKeys, unlockFilesystemKeys, WrongPassphraseError } from "../../../src/fs/crypto/keys.ts";
+import { WrongPassphraseError } from "../../../src/fs/crypto/keys.ts";
+import { createFilesystemKeys, unlockFilesystemKeys } from "../../../src/fs/store/key-object.ts";
 import { CorruptObjectError, contentId, dataObjectName, decodeObject, encodeObject } from "../../../src/fs/store/codec.ts";
 import { openBackend } from "../../../src/fs/store/open.ts";
 import { type S3rverHandle, startS3rver } from "../../support/s3rver.ts";

@@ -1,0 +1,77 @@
+// `coffer backups list|restore`: the metadata generations kept in the store, and making an older one current.
+import { z } from "zod";
+import { generationsOf, summarizeImage } from "../fs/admin/generations.ts";
+import { type RestorePlan, restoreGeneration } from "../fs/admin/restore.ts";
+import { UserError } from "../user-error.ts";
+import { formatBytes } from "./format.ts";
+import { askLine } from "./prompt.ts";
+import { openUnlocked } from "./unlock.ts";
+
+const ListOptions = z.object({ authfile: z.string().optional() });
+const RestoreOptions = z.object({ authfile: z.string().optional(), yes: z.boolean().default(false) });
+
+const files = (n: number) => `${n} file${n === 1 ? "" : "s"}`;
+const when = (ms: number) => (ms > 0 ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "-");
+
+export async function backupsListCommand(url: string, rawOptions: unknown): Promise<void> {
+  const parsed = ListOptions.safeParse(rawOptions);
+  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
+  const store = await openUnlocked(url, parsed.data.authfile);
+  const rows: string[][] = [["GENERATION", "STATE AS OF (UTC)", "STORED", "ENTRIES", "FILES", "FILE DATA", ""]];
+  try {
+    const generations = generationsOf(store.backend, store.keys);
+    const all = await generations.list();
+    for (const g of all) {
+      // Reading each generation costs a download, but says what a restore would bring back.
+      const s = summarizeImage(await generations.read(g.generation));
+      const current = g === all.at(-1) ? "current" : "";
+      rows.push([String(g.generation), when(s.lastChangeMs), formatBytes(g.storedBytes), String(s.entries), String(s.regularFiles), formatBytes(s.fileBytes), current]);
+    }
+  } finally {
+    await store.backend.close();
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const out = rows.map((r) => r.map((c, i) => (i === 1 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd());
+  process.stdout.write(`${out.join("\n")}\nRestore one with: coffer backups restore ${url} GENERATION\n`);
+}
+
+/** The warning shown before a restore: what comes back and, above all, what is lost. */
+export function describePlan(url: string, plan: RestorePlan): string {
+  const list = (paths: string[]) => paths.slice(0, 10).map((p) => `    ${p}`).concat(paths.length > 10 ? [`    … and ${paths.length - 10} more`] : []);
+  const lines = [
+    `Restoring generation ${plan.target.generation} of ${url} (state as of ${when(plan.target.lastChangeMs)}: ${files(plan.target.regularFiles)}, ${formatBytes(plan.target.fileBytes)})`,
+    `replaces the current metadata (generation ${plan.current.generation}, as of ${when(plan.current.lastChangeMs)}: ${files(plan.current.regularFiles)}, ${formatBytes(plan.current.fileBytes)}).`,
+    `LOST: every change made after ${when(plan.target.lastChangeMs)} (${plan.newer} newer generation${plan.newer === 1 ? "" : "s"}): files written since go back to their old contents,`,
+    `and ${files(plan.disappear.length)} created since disappear${plan.disappear.length ? ":" : "."}`,
+    ...list(plan.disappear),
+    `Back: ${files(plan.comeBack.length)} deleted since${plan.comeBack.length ? ":" : "."}`,
+    ...list(plan.comeBack),
+  ];
+  if (plan.missingData.length) {
+    lines.push(`WARNING: ${files(plan.missingData.length)} of that generation had data already removed from the store and will fail to read (EIO):`, ...list(plan.missingData));
+  }
+  lines.push("The newer generations stay in the store until rotated out (the newest 10 are kept): restoring the current one again undoes this.");
+  return lines.join("\n");
+}
+
+export async function backupsRestoreCommand(url: string, generation: string, rawOptions: unknown): Promise<void> {
+  const parsed = RestoreOptions.safeParse(rawOptions);
+  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
+  const opts = parsed.data;
+  const store = await openUnlocked(url, opts.authfile);
+  let result;
+  try {
+    result = await restoreGeneration(store.backend, store.keys, url, generationsOf(store.backend, store.keys), generation, (plan) => {
+      process.stderr.write(`${describePlan(url, plan)}\n`);
+      if (opts.yes) return true;
+      return askLine("Restore it? Type yes to continue: ", "add --yes to restore without asking").trim() === "yes";
+    });
+  } finally {
+    await store.backend.close();
+  }
+  if (result.published === null) {
+    process.stdout.write("Not restored; nothing changed.\n");
+    return;
+  }
+  process.stdout.write(`Restored generation ${result.plan.target.generation} as the current metadata (generation ${result.published}). Mount it with: coffer mount ${url} MOUNTPOINT\n`);
+}
