@@ -23,7 +23,8 @@ export const LockRecordSchema = z.object({
   id: z.string().min(1),
   host: z.string().min(1),
   pid: z.number().int().positive(),
-  mountpoint: z.string().startsWith("/"),
+  /** The mount point, or what an offline admin command holds the lock for, e.g. "(coffer rotate-key)". */
+  mountpoint: z.string().min(1),
   since: z.number().int().nonnegative(), // ms since the epoch
 });
 export type LockRecord = z.infer<typeof LockRecordSchema>;
@@ -52,8 +53,11 @@ export function parseLockRecord(plaintext: Uint8Array): LockRecord {
   return parsed.data;
 }
 
+/** The writer's side: a record the reader would refuse is a bug here, said as such. */
 export function encodeLockRecord(record: LockRecord): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(LockRecordSchema.parse(record)));
+  const parsed = LockRecordSchema.safeParse(record);
+  if (!parsed.success) throw new Error(`bug: refusing to write an invalid mount lock (${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message})`);
+  return new TextEncoder().encode(JSON.stringify(parsed.data));
 }
 
 /** Whether a process of this machine still runs: a zombie (killed, not yet reaped) does not count. */
