@@ -1,6 +1,5 @@
 // Turns any error into the one line a person sees and an exit code. Typed: a class either is written for a
 // person (its message names the problem and the fix) or it is unexpected and says so.
-import { DaemonMessageError } from "./daemon/secrets-ipc.ts";
 import { MetadataRollbackError } from "./fs/blocks/meta-sync.ts";
 import { KeyObjectError, PassphraseRequiredError, PassphraseUsageError, WrongPassphraseError } from "./fs/crypto/keys.ts";
 import { NoFilesystemError } from "./fs/store/key-object.ts";
@@ -10,10 +9,10 @@ import { UserError } from "./user-error.ts";
 
 /**
  * Error classes whose message is already written for a person (UserError and its subclasses, such as
- * DaemonUnreachableError, carry their own exit code); StoreError covers CorruptObjectError.
+ * DaemonUnreachableError and DaemonMessageError, carry their own exit code); StoreError covers CorruptObjectError.
  */
 const USER_FACING: ReadonlyArray<abstract new (...args: never[]) => Error> = [
-  DaemonMessageError, StorageUrlError, BackendConfigError, StoreError,
+  StorageUrlError, BackendConfigError, StoreError,
   WrongPassphraseError, PassphraseRequiredError, PassphraseUsageError, NoFilesystemError, KeyObjectError,
   MetadataRollbackError,
 ];

@@ -2,6 +2,7 @@
 // environment, which other users can read in /proc). One schema, used by the writer and the reader.
 import { z } from "zod";
 import type { AuthInfo } from "../config/authinfo.ts";
+import { UserError } from "../user-error.ts";
 
 export const DaemonSecretsSchema = z.object({
   auth: z.object({
@@ -22,9 +23,10 @@ export const DaemonReportSchema = z.union([
 ]);
 export type DaemonReport = z.infer<typeof DaemonReportSchema>;
 
-export class DaemonMessageError extends Error {
+/** Exit code 1, not 2: a bug or a version mismatch, not a configuration a restart could never fix. */
+export class DaemonMessageError extends UserError {
   constructor(what: string, problem: string) {
-    super(`the mount daemon received a malformed ${what} (${problem}); this is a bug in coffer or a mismatched version: run the same coffer binary for mount and daemon`);
+    super(`the mount daemon received a malformed ${what} (${problem}); this is a bug in coffer or a mismatched version: run the same coffer binary for mount and daemon`, 1);
     this.name = "DaemonMessageError";
   }
 }

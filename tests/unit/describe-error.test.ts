@@ -15,7 +15,7 @@ test("user-facing error types keep their message; their exit codes hold", () => 
   expect(describeError(new LockObjectError("bad")).line).toContain("not a valid mount lock");
   expect(describeError(new WrongPassphraseError("local:///x")).exitCode).toBe(2);
   expect(describeError(new StorageUrlError("x", "no scheme")).line).toContain("invalid storage URL");
-  expect(describeError(new DaemonMessageError("secrets message", "auth: Required")).exitCode).toBe(2);
+  expect(describeError(new DaemonMessageError("secrets message", "auth: Required")).exitCode).toBe(1);
   const corrupt = Object.create(CorruptObjectError.prototype) as Error;
   expect(describeError(corrupt).exitCode).toBe(2); // a subclass is covered by its base (StoreError)
 });
