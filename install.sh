@@ -32,6 +32,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # test S3 server (s3rver needs Node, not Bun).
 # fio is for the test suite (it verifies data written through a mount).
 pkgs=(fuse3 python3 ca-certificates fio)
+pkgs+=(tmux) # the coffer dash test drives the dashboard in a real terminal
 # The appliance: samba + smbclient for the share (testparm checks it), systemd for systemd-analyze/systemd-escape
 # (provision checks the unit); the live share tests also run nfs-ganesha (VFS), libnfs-utils, rpcbind and acl.
 pkgs+=(samba smbclient systemd nfs-ganesha nfs-ganesha-vfs libnfs-utils rpcbind acl)

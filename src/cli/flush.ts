@@ -1,12 +1,2 @@
-// `coffer flush`: stores every dirty block and the metadata of a mounted filesystem now, and waits for it.
-import { controlRequest } from "../control/client.ts";
-import { progressLine } from "./format.ts";
-
-export async function flushCommand(mountpoint: string): Promise<void> {
-  const progress = progressLine();
-  try {
-    await controlRequest(mountpoint, { op: "flush" }, (p) => progress.update(p));
-  } finally {
-    progress.end();
-  }
-}
+// `coffer flush`: the short form of `coffer ctl flushcache` — stores every dirty block and the metadata now, and waits.
+export { ctlFlushCache as flushCommand } from "./ctl.ts";

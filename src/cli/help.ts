@@ -55,7 +55,61 @@ compression, the cache and the bytes not stored yet.`,
     after: `
 Examples:
   coffer stat /mnt/coffer
-  coffer stat --json /mnt/coffer | jq .dirtyBytes`,
+  coffer stat --json /mnt/coffer | jq .cache.dirtyBytes`,
+  },
+  ctl: {
+    description: `Controls a mounted filesystem through its daemon, with the meanings of S3QL's s3qlctrl: flush the
+cache, drop it, store the metadata now, change the cache size, or change the log level. Only the user who
+mounted it may do so (the control socket is owner-only).`,
+    after: `
+Examples:
+  coffer ctl flushcache /mnt/coffer
+  coffer ctl cachesize 20G /mnt/coffer`,
+  },
+  "ctl flushcache": {
+    description: `Stores every dirty block and the metadata now and returns when they are in the store, with a
+progress bar on a terminal. coffer flush MOUNTPOINT is the short form.`,
+    after: `
+Example:
+  coffer ctl flushcache /mnt/coffer`,
+  },
+  "ctl dropcache": {
+    description: `Flushes, then removes every cached block from the local cache; later reads download them again.
+Useful to measure cold reads or to give the disk back without unmounting.`,
+    after: `
+Example:
+  coffer ctl dropcache /mnt/coffer`,
+  },
+  "ctl upload-meta": {
+    description: `Stores a metadata snapshot in the store now instead of at the next periodic upload, and prints
+the version stored.`,
+    after: `
+Example:
+  coffer ctl upload-meta /mnt/coffer`,
+  },
+  "ctl cachesize": {
+    description: `Changes how much data the local cache keeps (e.g. 500M, 20G) until the next mount; clean
+blocks beyond it are evicted, dirty ones are kept until stored. coffer stat shows the new limit.`,
+    after: `
+Example:
+  coffer ctl cachesize 20G /mnt/coffer`,
+  },
+  "ctl log": {
+    description: `Sets the daemon's log level: info (default) or debug, which adds an activity line (cache, dirty
+data, uploads, store errors, metadata) to the daemon's log every few seconds.`,
+    after: `
+Example:
+  coffer ctl log debug /mnt/coffer`,
+  },
+  dash: {
+    description: `A live view of each mount: cache, upload queue, store health, metadata and space. When a mount
+ends (coffer umount, a systemd stop) it shows the final flush and then says when it is safe to power off.
+Keys: f flush, d drop the cache, m store metadata now, tab next mount, ? help, q quit. Without a terminal it
+prints one plain line every few seconds and exits 0 when every mount ended with everything stored.`,
+    after: `
+Examples:
+  coffer dash                       # every coffer mount on this machine
+  coffer dash /mnt/coffer | logger -t coffer-dash   # plain lines for the journal`,
   },
   provision: {
     description: `Sets up the appliance for one filesystem: its authinfo section (/etc/coffer/authinfo, mode 600), a

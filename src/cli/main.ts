@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { reportAndExit } from "./errors.ts";
 import { flushCommand } from "./flush.ts";
+import { addCtlCommands } from "./ctl-commands.ts";
 import { mkfsCommand } from "./mkfs.ts";
 import { mountCommand } from "./mount.ts";
 import { provisionCommand } from "./provision.ts";
@@ -60,6 +61,8 @@ export function buildProgram(): Command {
     .argument("<mountpoint>")
     .option("--json", "print one JSON object")
     .action((mountpoint: string, opts) => statCommand(mountpoint, opts));
+
+  addCtlCommands(program);
 
   program
     .command("provision")

@@ -7,6 +7,7 @@ import { absolutePath } from "./paths.ts";
 import { askNewSecret } from "./prompt.ts";
 import { completeBackendCredentials } from "./secrets.ts";
 import { sizeOption } from "./sizes.ts";
+import { byteProgress } from "./progress.ts";
 
 const MkfsOptions = z.object({
   authfile: absolutePath.optional(),
@@ -24,13 +25,20 @@ export async function mkfsCommand(url: string, rawOptions: unknown): Promise<voi
   if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
   const opts = parsed.data;
   const auth = completeBackendCredentials(url, loadAuthinfo(url, opts.authfile));
-  const { blockSize } = await makeFilesystem({
-    url,
-    auth,
-    force: opts.force,
-    blockSize: opts.blockSize,
-    passphrase: () => (opts.plain ? null : (auth.fsPassphrase ?? askNewSecret(`Encryption passphrase for ${url}: `, "fs-passphrase"))),
-  });
+  const progress = byteProgress();
+  let blockSize: number;
+  try {
+    ({ blockSize } = await makeFilesystem({
+      url,
+      auth,
+      force: opts.force,
+      blockSize: opts.blockSize,
+      passphrase: () => (opts.plain ? null : (auth.fsPassphrase ?? askNewSecret(`Encryption passphrase for ${url}: `, "fs-passphrase"))),
+      removing: (removed, total) => progress.update("removing the old filesystem", removed, total, "removed"),
+    }));
+  } finally {
+    progress.end();
+  }
   const kind = opts.plain ? "unencrypted (--plain)" : "encrypted";
   process.stdout.write(`Created an ${kind} coffer filesystem at ${url} (block size ${blockSize / 1024} KiB).\nMount it with: coffer mount ${url} MOUNTPOINT\n`);
 }

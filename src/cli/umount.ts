@@ -4,7 +4,7 @@ import { mountedPaths } from "../fs/mount-checks.ts";
 import { DaemonUnreachableError, controlRequest } from "../control/client.ts";
 import { canonicalMountpoint } from "../control/paths.ts";
 import { UserError } from "../user-error.ts";
-import { progressLine } from "./format.ts";
+import { flushProgress } from "./progress.ts";
 
 export async function umountCommand(mountpoint: string): Promise<void> {
   const path = canonicalMountpoint(mountpoint);
@@ -12,7 +12,7 @@ export async function umountCommand(mountpoint: string): Promise<void> {
   if (!entry || entry.fstype !== "fuse.coffer") {
     throw new UserError(`${mountpoint} is not a coffer mount point; see mounted ones with: grep fuse.coffer /proc/mounts`);
   }
-  const progress = progressLine();
+  const progress = flushProgress();
   try {
     await controlRequest(path, { op: "umount" }, (p) => progress.update(p));
   } catch (error) {

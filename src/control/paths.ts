@@ -4,10 +4,16 @@ import { mkdirSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
-/** /run/coffer for root (tmpfs, cleared at boot, like any runtime state); ~/.coffer/run otherwise. */
-export function runtimeDir(): string {
-  const dir = process.getuid?.() === 0 ? "/run/coffer" : join(homedir(), ".coffer", "run");
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+/** Where root's daemons put their sockets: owner-only (0700), like the sockets in it (0600). */
+export const SYSTEM_RUNTIME_DIR = "/run/coffer";
+
+/**
+ * /run/coffer for root (tmpfs, cleared at boot, like any runtime state); ~/.coffer/run otherwise. Created
+ * (owner-only) for a daemon; a client only looks, so a user without a home can still ask.
+ */
+export function runtimeDir(opts: { create?: boolean } = {}): string {
+  const dir = process.getuid?.() === 0 ? SYSTEM_RUNTIME_DIR : join(homedir(), ".coffer", "run");
+  if (opts.create ?? true) mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
 
@@ -20,7 +26,15 @@ export function canonicalMountpoint(mountpoint: string): string {
   }
 }
 
-export function controlSocketPath(mountpoint: string): string {
-  const id = createHash("sha256").update(canonicalMountpoint(mountpoint)).digest("hex").slice(0, 20);
-  return join(runtimeDir(), `${id}.sock`);
+export function controlSocketPath(mountpoint: string, opts: { create?: boolean } = {}): string {
+  return join(runtimeDir(opts), socketName(mountpoint));
+}
+
+/** The socket of root's daemon for a mount point, as another user would look for it. */
+export function systemSocketPath(mountpoint: string): string {
+  return join(SYSTEM_RUNTIME_DIR, socketName(mountpoint));
+}
+
+function socketName(mountpoint: string): string {
+  return `${createHash("sha256").update(canonicalMountpoint(mountpoint)).digest("hex").slice(0, 20)}.sock`;
 }

@@ -1,7 +1,7 @@
 // Upload-rate measurement and what the daemon tells systemd from it: the STATUS line and how long a stop may take.
 
 /** Bytes per second over a sliding window of (time, cumulative bytes) samples. */
-export class RateMeter {
+export class UploadRate {
   private samples: Array<{ at: number; bytes: number }> = [];
 
   constructor(private readonly windowMs = 10_000) {}

@@ -1,14 +1,14 @@
 // Feeds systemd while the mount runs and while it stops: STATUS every few seconds, then STOPPING and
 // EXTEND_TIMEOUT_USEC sized from what is left and the measured upload rate, until the last byte is stored.
 import type { FlushProgress, MountedFilesystem } from "../fs/mount.ts";
-import { EXTEND_EVERY_MS, extendTimeoutUsec, RateMeter, statusLine } from "./flush-rate.ts";
+import { EXTEND_EVERY_MS, extendTimeoutUsec, UploadRate, statusLine } from "./flush-rate.ts";
 import type { SystemdNotifier } from "./notify.ts";
 
 export const STATUS_EVERY_MS = 5_000;
 
 export class ServiceStatus {
-  private readonly running = new RateMeter();
-  private readonly stopping = new RateMeter();
+  private readonly running = new UploadRate();
+  private readonly stopping = new UploadRate();
   private statusTimer: ReturnType<typeof setInterval> | null = null;
   private extendTimer: ReturnType<typeof setInterval> | null = null;
   private left = 0;

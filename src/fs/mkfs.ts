@@ -18,6 +18,8 @@ export interface MkfsRequest {
    * before anything is deleted, so a refused or interrupted mkfs --force keeps the old filesystem.
    */
   passphrase: () => string | null;
+  /** Hears the removal of an old filesystem (--force): bytes removed of the total. */
+  removing?: (removedBytes: number, totalBytes: number) => void;
 }
 
 /** Creates the filesystem and returns its block size; throws a UserError for every refusal. */
@@ -37,7 +39,7 @@ export async function makeFilesystem(req: MkfsRequest): Promise<{ blockSize: num
       if (await backend.head(LOCK_KEY)) {
         throw new UserError(`the filesystem at ${req.url} is mounted, or was not unmounted cleanly; unmount it (coffer umount), or mount and unmount it once, before replacing it`);
       }
-      await removeEverything(backend);
+      await removeEverything(backend, req.removing);
     }
     const blockSize = req.blockSize ?? DEFAULT_BLOCK_SIZE;
     const keys = await createFilesystemKeys(backend, passphrase);
@@ -48,14 +50,16 @@ export async function makeFilesystem(req: MkfsRequest): Promise<{ blockSize: num
   }
 }
 
-async function removeEverything(backend: Backend): Promise<void> {
-  let batch: string[] = [];
-  for await (const object of backend.list("")) {
-    batch.push(object.key);
-    if (batch.length === 1000) {
-      await backend.deleteMany(batch);
-      batch = [];
-    }
+/** Deletes every object of the old filesystem (listed first, so progress knows the total). */
+async function removeEverything(backend: Backend, removing?: (removedBytes: number, totalBytes: number) => void): Promise<void> {
+  const objects: { key: string; size: number }[] = [];
+  for await (const object of backend.list("")) objects.push(object);
+  const total = objects.reduce((sum, o) => sum + o.size, 0);
+  let removed = 0;
+  for (let i = 0; i < objects.length; i += 1000) {
+    const batch = objects.slice(i, i + 1000);
+    await backend.deleteMany(batch.map((o) => o.key));
+    removed += batch.reduce((sum, o) => sum + o.size, 0);
+    removing?.(removed, total);
   }
-  if (batch.length) await backend.deleteMany(batch);
 }

@@ -5,13 +5,15 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { mountFuse, type FuseSession } from "./fuse/index.ts";
 import { openBackend } from "./store/open.ts";
-import type { Backend } from "./store/backend.ts";
+import type { Backend, BackendStats, ObservableBackend } from "./store/backend.ts";
 import { keyObjectExists, unlockFilesystemKeys } from "./store/key-object.ts";
 import type { FsKeys } from "./crypto/keys.ts";
 import { openCofferFs, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
 import { ControlServer } from "../control/server.ts";
+import { controlHandlers, type ControlTarget } from "../control/handlers.ts";
+import type { MountState } from "../control/protocol.ts";
 import { canonicalMountpoint, controlSocketPath } from "../control/paths.ts";
 import type { AuthInfo } from "../config/authinfo.ts";
 import { UserError } from "../user-error.ts";
@@ -72,9 +74,11 @@ export async function assertFilesystemExists(backend: Backend, url: string): Pro
 }
 
 /** A mounted, served filesystem; `shutdown` is the only way it ends cleanly. */
-export class MountedFilesystem {
+export class MountedFilesystem implements ControlTarget {
   private stopping: Promise<void> | null = null;
   private readonly observers = new Set<ShutdownObserver>();
+  private currentState: MountState = "running";
+  readonly startedAt = Date.now();
 
   constructor(
     readonly url: string,
@@ -96,6 +100,36 @@ export class MountedFilesystem {
     return { url: this.url, mountpoint: this.mountpoint, ...this.fs.stats() };
   }
 
+  get state(): MountState {
+    return this.currentState;
+  }
+
+  /** Subscribers (coffer dash) hear of a state change at once. */
+  private setState(state: MountState): void {
+    this.currentState = state;
+    this.control.publish();
+  }
+
+  fsStats() {
+    return this.fs.stats();
+  }
+
+  storeStats(): BackendStats | null {
+    return (this.backend as Partial<ObservableBackend>).stats?.() ?? null;
+  }
+
+  dropCache(): number {
+    return this.fs.dropCache();
+  }
+
+  uploadMetadata(): Promise<void> {
+    return this.fs.uploadMetadata();
+  }
+
+  setCacheSize(bytes: number): void {
+    this.fs.setCacheSize(bytes);
+  }
+
   /** Lets the reply to a `coffer umount` reach its caller before the process exits. */
   controlDrained(): Promise<void> {
     return this.control.drained(2000);
@@ -105,8 +139,13 @@ export class MountedFilesystem {
     this.observers.add(observer);
   }
 
-  flush(progress?: (p: FlushProgress) => void): Promise<void> {
-    return this.fs.flushAll(progress);
+  async flush(progress?: (p: FlushProgress) => void): Promise<void> {
+    if (this.currentState === "running") this.setState("flushing");
+    try {
+      await this.fs.flushAll(progress);
+    } finally {
+      if (this.currentState === "flushing") this.setState("running");
+    }
   }
 
   /**
@@ -126,10 +165,12 @@ export class MountedFilesystem {
 
   private async runShutdown(opts: { lazy: boolean }, progress?: (p: FlushProgress) => void): Promise<void> {
     this.log(`unmounting ${this.mountpoint}`);
+    this.setState("unmounting");
     try {
       await this.session.unmount({ lazy: opts.lazy });
     } catch (error) {
       this.stopping = null; // still mounted and serving: a later attempt may succeed
+      this.setState("running");
       throw new UserError(`cannot unmount ${this.mountpoint}: ${(error as Error).message}; close the files and shells using it (fuser -vm ${this.mountpoint}) and try again`, 1);
     }
     this.log("flushing dirty blocks and metadata to the store");
@@ -140,6 +181,7 @@ export class MountedFilesystem {
       throw new UserError(`could not store everything in ${this.url} (${(error as Error).message}); nothing is lost: the data stays in the cache and is uploaded when the store answers or at the next mount. Check the network and credentials, then run coffer umount again`, 1);
     }
     await this.lock.release();
+    this.currentState = "stopped"; // control.stop() sends subscribers this last state
     this.control.stop();
     await this.backend.close();
     this.log("unmounted; everything is stored");
@@ -175,15 +217,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     undo.push(() => session.unmount({ lazy: true }));
     await session.ready;
     let mounted: MountedFilesystem | null = null;
-    const control = new ControlServer(
-      controlSocketPath(mountpoint),
-      {
-        stat: () => mounted!.stats(),
-        flush: (progress) => mounted!.flush(progress),
-        umount: (progress) => mounted!.shutdown({ lazy: false }, progress),
-      },
-      req.log,
-    );
+    const control = new ControlServer(controlSocketPath(mountpoint), controlHandlers(() => mounted!, req.log), req.log);
     await control.start();
     mounted = new MountedFilesystem(req.url, mountpoint, backend, fs, session, lock, control, req.log);
     return mounted;

@@ -71,6 +71,8 @@ export class BlockCache {
   /** Capacity of the in-memory block buffers. */
   private memBytes = 0;
   private genCounter = 0;
+  /** Plaintext bytes downloaded into the cache since it was opened (for rates). */
+  downloadedBytes = 0;
   /** Called when a block goes dirty (the upload queue's wake-up). */
   onDirty: () => void = () => {};
 
@@ -236,6 +238,7 @@ export class BlockCache {
       throw error;
     }
     if (superseded()) return;
+    this.downloadedBytes += plain.length;
     this.writeFile(key, inode, blkno, plain, 0, true);
     this.evict(key);
   }
@@ -392,6 +395,23 @@ export class BlockCache {
     }
   }
 
+  /** Changes the cache's size limit (clean blocks beyond it are evicted now). */
+  setMaxBytes(maxBytes: number): void {
+    this.o.maxBytes = maxBytes;
+    this.evict();
+  }
+
+  /** Removes every clean block that is not being downloaded (dirty ones stay); returns how many went. */
+  dropClean(): number {
+    let dropped = 0;
+    for (const [key, c] of [...this.files]) {
+      if (this.dirty.has(key) || this.loading.has(key)) continue;
+      this.forgetFile(key, c);
+      dropped++;
+    }
+    return dropped;
+  }
+
   // ---- upload side ----
 
   /**
@@ -469,9 +489,14 @@ export class BlockCache {
     return this.dirty.size;
   }
 
-  stats(): { cacheBytes: number; dirtyBytes: number; dirtyBlocks: number } {
+  stats(): {
+    cacheBytes: number; dirtyBytes: number; dirtyBlocks: number; capBytes: number; entries: number; downloading: number;
+  } {
     let dirtyBytes = 0;
     for (const key of this.dirty.keys()) dirtyBytes += this.files.get(key)?.size ?? 0;
-    return { cacheBytes: this.bytes, dirtyBytes, dirtyBlocks: this.dirty.size };
+    return {
+      cacheBytes: this.bytes, dirtyBytes, dirtyBlocks: this.dirty.size,
+      capBytes: this.o.maxBytes, entries: this.files.size, downloading: this.loading.size,
+    };
   }
 }

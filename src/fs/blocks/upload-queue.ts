@@ -133,6 +133,11 @@ export class UploadQueue {
     }
   }
 
+  /** Uploads running right now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   private async uploadOne(key: string, inode: number, blkno: number): Promise<void> {
     for (;;) {
       const taken = this.o.cache.takeForUpload(key);

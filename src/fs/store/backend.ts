@@ -71,6 +71,8 @@ export interface BackendStats {
   /** Operations waiting for or holding a slot of the concurrency limit. */
   inFlight: number;
   queued: number;
+  /** Moving average of successful attempts' duration in ms (null before the first). */
+  latencyMs?: number | null;
 }
 
 /** A backend that reports stats: what openBackend returns. */

@@ -91,8 +91,13 @@ export class RetryBackend implements Backend {
     const start = this.o.now();
     for (let attempt = 0; ; attempt++) {
       this.counters.attempts++;
+      const began = performance.now();
       try {
-        return await this.withDeadline(fn(), bytes, what);
+        const result = await this.withDeadline(fn(), bytes, what);
+        const took = performance.now() - began;
+        const avg = this.counters.latencyMs;
+        this.counters.latencyMs = avg == null ? took : avg * 0.8 + took * 0.2; // recent requests weigh most
+        return result;
       } catch (raw) {
         const e =
           raw instanceof StoreError

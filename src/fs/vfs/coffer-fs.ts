@@ -33,6 +33,17 @@ export interface CofferStats {
   dirtyBytes: number;
   metadataSeq: number;
   lastMetadataUpload?: number;
+  /** The cache's size limit, its block count, dirty blocks, and transfers running now. */
+  cacheCapBytes: number;
+  cacheEntries: number;
+  dirtyBlocks: number;
+  uploadsInFlight: number;
+  downloadsInFlight: number;
+  /** Plaintext bytes uploaded / downloaded since the mount (rates are derived from these). */
+  uploadedBytes: number;
+  downloadedBytes: number;
+  /** True when the database changed since the last metadata snapshot was stored. */
+  metadataPending: boolean;
 }
 
 export interface CofferParts {
@@ -46,6 +57,8 @@ export interface CofferParts {
 
 export class CofferFs implements RawFileSystem {
   private closed = false;
+  /** The figures at close, so stats() still answers after the database is closed. */
+  private finalStats: CofferStats | null = null;
   private readonly c: VfsCore;
 
   constructor(private readonly p: CofferParts) {
@@ -172,8 +185,9 @@ export class CofferFs implements RawFileSystem {
 
   /** Upload every dirty block and then the metadata; resolves when all is in the store. */
   async flushAll(progress?: (p: FlushProgress) => void): Promise<void> {
+    const before = this.p.uploads.uploadedBytes;
     await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
-    const up = this.p.uploads.uploadedBytes;
+    const up = this.p.uploads.uploadedBytes - before; // this flush's bytes, as the "blocks" reports count them
     progress?.({ dirtyBytes: 0, uploadedBytes: up, phase: "metadata" });
     if (this.p.metaSync.changed) await this.p.metaSync.upload();
     await this.p.removal.run();
@@ -187,6 +201,7 @@ export class CofferFs implements RawFileSystem {
     await this.flushAll(progress);
     this.closed = true;
     await this.p.metaSync.stop();
+    this.finalStats = this.stats();
     await this.p.removal.stop();
     this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
     this.c.cache.closeFiles();
@@ -206,7 +221,22 @@ export class CofferFs implements RawFileSystem {
     this.c.cache.closeFiles();
   }
 
+  /** Empties the cache of clean blocks (they are downloaded again when read); returns how many went. */
+  dropCache(): number {
+    return this.c.cache.dropClean();
+  }
+
+  setCacheSize(bytes: number): void {
+    this.c.cache.setMaxBytes(bytes);
+  }
+
+  /** Stores a metadata snapshot now, even when the periodic upload is not due. */
+  uploadMetadata(): Promise<void> {
+    return this.p.metaSync.upload();
+  }
+
   stats(): CofferStats {
+    if (this.finalStats) return this.finalStats;
     const s = this.c.map.stats();
     const cs = this.c.cache.stats();
     return {
@@ -220,6 +250,14 @@ export class CofferFs implements RawFileSystem {
       dirtyBytes: cs.dirtyBytes,
       metadataSeq: this.p.metaSync.uploadedSeq,
       lastMetadataUpload: this.p.metaSync.lastUpload,
+      cacheCapBytes: cs.capBytes,
+      cacheEntries: cs.entries,
+      dirtyBlocks: cs.dirtyBlocks,
+      uploadsInFlight: this.p.uploads.inFlightCount,
+      downloadsInFlight: cs.downloading,
+      uploadedBytes: this.p.uploads.uploadedBytes,
+      downloadedBytes: this.c.cache.downloadedBytes,
+      metadataPending: this.p.metaSync.changed,
     };
   }
 }

@@ -1,10 +1,10 @@
 // The upload rate, the STATUS line and how long a stop asks systemd for.
 import { describe, expect, test } from "bun:test";
-import { extendTimeoutUsec, RateMeter, statusLine } from "../../../src/daemon/flush-rate.ts";
+import { extendTimeoutUsec, UploadRate, statusLine } from "../../../src/daemon/flush-rate.ts";
 
-describe("RateMeter", () => {
+describe("UploadRate", () => {
   test("bytes per second over the window; unknown before two samples", () => {
-    const m = new RateMeter(10_000);
+    const m = new UploadRate(10_000);
     expect(m.rate()).toBeNull();
     m.sample(0, 1000);
     expect(m.rate()).toBeNull();
