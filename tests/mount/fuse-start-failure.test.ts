@@ -1,5 +1,5 @@
 // A session that fails after mount(2) but before its readers run leaves no dead mount behind.
-import { afterEach, expect, test } from "bun:test";
+import { afterAll, afterEach, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), "coffer-startfail-"));
 afterEach(() => {
   if (mounted(dir)) unmountPath(dir, { lazy: true });
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("a reader that cannot be started (workerData that cannot be cloned) unmounts and throws", async () => {
   // A function cannot be structured-cloned: new Worker() throws after mount(2) already succeeded.
@@ -18,5 +19,4 @@ test("a reader that cannot be started (workerData that cannot be cloned) unmount
   await expect(attempt).rejects.toThrow();
   expect(mounted(dir)).toBe(false);
   expect(statSync(dir).isDirectory()).toBe(true); // usable, not "transport endpoint is not connected"
-  rmSync(dir, { recursive: true, force: true });
 }, 20_000);
