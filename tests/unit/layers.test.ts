@@ -1,9 +1,11 @@
 // Checks the layering of src/: every import points down (rules below) and no module cycles exist.
 //
 // Type-only imports count too: a type from a higher layer is a dependency on it all the same.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const SRC = resolve(import.meta.dir, "../../src");
 
@@ -16,8 +18,11 @@ const SRC = resolve(import.meta.dir, "../../src");
  */
 const RANKS: Array<[prefix: string, rank: number]> = [
   ["cli/", 100],
-  ["daemon/", 90],
+  ["daemon/", 95], // runs a mount: above the composition root it calls
   ["fs/mount.ts", 90], // the composition root
+  ["fs/mkfs.ts", 92], // wiring beside the root (uses its store helpers)
+  ["fs/unlock.ts", 92],
+  ["describe-error.ts", 85], // classifies the errors of every layer below the daemon
   ["fs/admin/", 80], // offline administration: passphrase, key rotation, metadata backups, clear
   ["tui/", 70],
   ["provision/", 70],
