@@ -1,5 +1,5 @@
 // coffer cp / rm / lock / snapshot / expire on a real mount: shared data, independent copies, fast removal, immutable trees.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import {
   appendFileSync, chmodSync, chownSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync,
@@ -8,6 +8,8 @@ import {
 import { join } from "node:path";
 import { CofferSandbox } from "../support/coffer-cli.ts";
 import type { Snapshot } from "../../src/control/protocol.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const MiB = 1 << 20;
 

@@ -1,6 +1,8 @@
 // The retention policy of coffer expire on synthetic calendars: exactly the expected snapshots are kept.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseKeepPolicy, parseSnapshotName, snapshotName, snapshotsToKeep } from "../../../src/fs/admin/retention.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const day = (iso: string, hour = 3) => new Date(`${iso}T${String(hour).padStart(2, "0")}:00:00Z`);
 const kept = (times: Date[], policy: string) =>
