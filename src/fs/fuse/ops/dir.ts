@@ -15,6 +15,20 @@ function direntReply(w: import("../codec.ts").ReplyBuf, d: DirentBuffer): void {
   else w.tail = d.u8.subarray(d.base, d.pos);
 }
 
+/** READDIR and READDIRPLUS: the method fills a packer of the requested size; a Worker's may FORWARD instead. */
+function listing(opcode: number, name: string, method: "readdir" | "readdirplus"): OpDef {
+  return op({
+    opcode, name, method, worker: true,
+    decode: readIn,
+    call: (fs, c, a, env) => {
+      const d = env.dirents(a.size);
+      const p = fs[method](c, c.nodeid, a.fh, a.offset, d);
+      return p === FORWARD ? p : p instanceof Promise ? p.then(() => d) : d;
+    },
+    encode: direntReply,
+  });
+}
+
 export const dirOps: OpDef[] = [
   op({
     opcode: Opcode.OPENDIR, name: "OPENDIR", method: "opendir", worker: true,
@@ -22,26 +36,8 @@ export const dirOps: OpDef[] = [
     call: (fs, c, a) => fs.opendir(c, c.nodeid, a.flags),
     encode: encodeOpenOut,
   }),
-  op({
-    opcode: Opcode.READDIR, name: "READDIR", method: "readdir", worker: true,
-    decode: readIn,
-    call: (fs, c, a, env) => {
-      const d = env.dirents(a.size);
-      const p = fs.readdir(c, c.nodeid, a.fh, a.offset, d);
-      return p === FORWARD ? p : p instanceof Promise ? p.then(() => d) : d;
-    },
-    encode: direntReply,
-  }),
-  op({
-    opcode: Opcode.READDIRPLUS, name: "READDIRPLUS", method: "readdirplus", worker: true,
-    decode: readIn,
-    call: (fs, c, a, env) => {
-      const d = env.dirents(a.size);
-      const p = fs.readdirplus(c, c.nodeid, a.fh, a.offset, d);
-      return p === FORWARD ? p : p instanceof Promise ? p.then(() => d) : d;
-    },
-    encode: direntReply,
-  }),
+  listing(Opcode.READDIR, "READDIR", "readdir"),
+  listing(Opcode.READDIRPLUS, "READDIRPLUS", "readdirplus"),
   op({
     opcode: Opcode.RELEASEDIR, name: "RELEASEDIR", method: "releasedir", worker: true,
     decode: (r) => ({ fh: r.u64(fuse_release_in.offsets.fh) }),
