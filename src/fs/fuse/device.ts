@@ -1,6 +1,7 @@
 // The device: validate a mountpoint, get a connected /dev/fuse fd (mount(2) as root, fusermount3 otherwise), unmount.
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { EBUSY, EINVAL, ENOENT, EPERM } from "./errno.ts";
 import { closeFd, geteuid, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, recvFd, socketpair, SysError, umount2 } from "./libc.ts";
 
 export interface DeviceOptions {
@@ -11,10 +12,6 @@ export interface DeviceOptions {
   defaultPermissions?: boolean;
 }
 
-const EBUSY = 16;
-const EINVAL = 22;
-const ENOENT = 2;
-const EPERM = 1;
 
 /** Decode the octal escapes (\040 for space...) of /proc/self/mountinfo fields. */
 function unescapeMountinfo(s: string): string {
