@@ -1,9 +1,9 @@
 // Opcode-table entries for directories: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR.
 import type { DirentBuffer } from "../codec.ts";
-import { FUSE_FSYNC_FDATASYNC, fuse_fsync_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode } from "../kernel.ts";
+import { fuse_open_in, fuse_read_in, fuse_release_in, Opcode } from "../kernel.ts";
 import { FORWARD } from "../forward.ts";
 import { empty, op, type OpDef } from "./op.ts";
-import { encodeOpenOut } from "./file.ts";
+import { encodeOpenOut, fsyncIn } from "./file.ts";
 
 const readIn = (r: import("../codec.ts").Req) => ({
   fh: r.u64(fuse_read_in.offsets.fh), offset: r.u64(fuse_read_in.offsets.offset), size: r.u32(fuse_read_in.offsets.size),
@@ -46,7 +46,7 @@ export const dirOps: OpDef[] = [
   }),
   op({
     opcode: Opcode.FSYNCDIR, name: "FSYNCDIR", method: "fsyncdir",
-    decode: (r) => ({ fh: r.u64(fuse_fsync_in.offsets.fh), datasync: (r.u32(fuse_fsync_in.offsets.fsync_flags) & FUSE_FSYNC_FDATASYNC) !== 0 }),
+    decode: fsyncIn,
     call: (fs, c, a) => fs.fsyncdir(c, c.nodeid, a.fh, a.datasync),
     encode: empty,
   }),
