@@ -96,11 +96,12 @@ export type ControlOp = ControlRequest["op"];
 export type ControlCommand = DistributiveOmit<z.input<typeof ControlRequest>, "v">;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export const FlushProgress = z.object({ phase: z.string(), dirtyBytes: bytes, uploadedBytes: bytes });
-export type FlushProgress = z.infer<typeof FlushProgress>;
+/** A flush's progress as the daemon reports it on the socket (the phase is any string, for newer daemons). */
+export const FlushProgressMessage = z.object({ phase: z.string(), dirtyBytes: bytes, uploadedBytes: bytes });
+export type FlushProgressMessage = z.infer<typeof FlushProgressMessage>;
 
 export const ControlReply = z.discriminatedUnion("type", [
-  z.object({ v: z.number(), type: z.literal("progress"), progress: FlushProgress }),
+  z.object({ v: z.number(), type: z.literal("progress"), progress: FlushProgressMessage }),
   z.object({ v: z.number(), type: z.literal("snapshot"), snapshot: Snapshot }),
   z.object({ v: z.number(), type: z.literal("done"), result: z.unknown().optional() }),
   z.object({ v: z.number(), type: z.literal("error"), message: z.string() }),
