@@ -1,9 +1,9 @@
 // File data operations: open/create, read, write at any offset, flush/release, fsync, fallocate, lseek.
 import type { OpenOut, RequestContext } from "../fuse/raw-fs.ts";
 import { EBADF, EFBIG, EINVAL, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
-import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_TRUNC, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
 import { MAX_FILE_SIZE } from "./attr-ops.ts";
 import { blockKey } from "../blocks/cache.ts";
+import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_TRUNC, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
 import { makeNode } from "./entry-ops.ts";
 
