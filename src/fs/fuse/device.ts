@@ -1,7 +1,7 @@
 // The device: validate a mountpoint, get a connected /dev/fuse fd (mount(2) as root, fusermount3 otherwise), unmount.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { EBUSY, EINVAL, ENOENT, EPERM } from "./errno.ts";
+import { closeSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { closeFd, geteuid, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, recvFd, socketpair, SysError, umount2 } from "./libc.ts";
 
 export interface DeviceOptions {

@@ -1,6 +1,6 @@
 // Storage URL parsing, backend options, S3 error classification and openBackend composition.
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LimitBackend } from "../../../src/fs/store/limit.ts";
@@ -155,8 +155,7 @@ describe("openBackend", () => {
     try {
       const cfg = join(dir, "config");
       writeFileSync(cfg, "[default]\nregion = eu-west-3\n[profile work]\nregion=sa-east-1\n");
-      mkdirSync(join(dir, ".aws"));
-      writeFileSync(join(dir, ".aws", "config"), "[default]\nregion = ap-south-1\n");
+      await Bun.write(join(dir, ".aws", "config"), "[default]\nregion = ap-south-1\n"); // creates .aws/
       setEnv({ AWS_REGION: "us-west-2", AWS_CONFIG_FILE: cfg });
       expect(await awsConfiguredRegion()).toBe("us-west-2");
       setEnv({ AWS_DEFAULT_REGION: "ca-central-1" });
