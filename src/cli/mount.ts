@@ -31,6 +31,11 @@ const MountOptions = z.object({
   debug: z.boolean().default(false),
   log: z.string().optional(),
   forceUnlock: z.boolean().default(false),
+  metadataInterval: z.coerce
+    .number({ message: "--metadata-interval takes a number of seconds" })
+    .min(0.1, "--metadata-interval must be at least 0.1 seconds")
+    .max(3600, "--metadata-interval must be at most 3600 seconds (the whole point is a short interval)")
+    .optional(),
 });
 type MountOptions = z.infer<typeof MountOptions>;
 
@@ -99,6 +104,7 @@ async function serveInForeground(
     compressLevel: opts.compress,
     allowOther: opts.allowOther,
     forceUnlock: opts.forceUnlock,
+    metadataIntervalMs: opts.metadataInterval === undefined ? undefined : opts.metadataInterval * 1000,
     debug: opts.debug,
     log,
   });

@@ -30,6 +30,8 @@ export interface MountRequest {
   compressLevel?: number;
   allowOther?: boolean;
   forceUnlock?: boolean;
+  /** Metadata shipping interval (default 5 s). */
+  metadataIntervalMs?: number;
   debug?: boolean;
   log: (line: string) => void;
 }
@@ -181,7 +183,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     }
     const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, log: req.log });
+    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, log: req.log });
     undo.push(() => fs.close());
     const session = await mountFuse(fs, {
       mountpoint,

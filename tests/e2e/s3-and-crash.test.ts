@@ -55,12 +55,9 @@ describe("coffer on s3c:// (s3rver)", () => {
     fsyncSync(fd);
     closeSync(fd);
 
-    process.kill(pid, "SIGKILL");
-    await Bun.sleep(200);
-    const cleared = await box.coffer(["umount", mnt]);
+    const cleared = await box.killDaemon(mnt);
     expect(cleared.code).not.toBe(0); // not everything could be stored: it says so
     expect(cleared.stderr).toMatch(/next coffer mount/);
-    box.forget(mnt);
     expect(isMounted(mnt)).toBe(false);
 
     const again = await box.mount(url, mnt, ["--cachedir", box.dir("c3")]);

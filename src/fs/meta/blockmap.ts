@@ -11,8 +11,6 @@ export interface ObjectRow {
   zeroed_after: number;
 }
 
-/** The store key of object `id` with content id `hash`: the hash prefix spreads keys over shards. */
-export const objectKey = (id: number, hash: string): string => `data/${hash.slice(0, 24)}-${id}`;
 
 /** Block map and object reference counting; every method is synchronous (call them without awaits between). */
 export class BlockMap {
@@ -102,15 +100,15 @@ export class BlockMap {
 
   // ---- removal ----
 
-  /** Unused objects that no uploaded snapshot newer than their zeroing can reference (oldest first). */
-  deletable(uploadedSeq: number, limit: number): ObjectRow[] {
-    return this.m.q("SELECT * FROM objects WHERE refcount = 0 AND zeroed_after < ? ORDER BY zeroed_after LIMIT ?").all(uploadedSeq, limit) as ObjectRow[];
+  /** Unused objects that no shipped metadata generation newer than their zeroing can reference (oldest first). */
+  deletable(shippedGen: number, limit: number): ObjectRow[] {
+    return this.m.q("SELECT * FROM objects WHERE refcount = 0 AND zeroed_after < ? ORDER BY zeroed_after LIMIT ?").all(shippedGen, limit) as ObjectRow[];
   }
 
-  /** Moves an unused object into the garbage journal (in the same transaction as the caller's check). */
-  toGarbage(o: ObjectRow): void {
+  /** Moves an unused object into the garbage journal under its store key (in the same transaction as the caller's check). */
+  toGarbage(o: ObjectRow, key: string): void {
     this.m.q("DELETE FROM objects WHERE id = ?").run(o.id);
-    this.m.q("INSERT OR REPLACE INTO garbage (object, key) VALUES (?, ?)").run(o.id, objectKey(o.id, o.hash));
+    this.m.q("INSERT OR REPLACE INTO garbage (object, key) VALUES (?, ?)").run(o.id, key);
   }
 
   garbage(limit: number): { object: number; key: string }[] {

@@ -65,7 +65,7 @@ export class VfsCore {
     readonly map: BlockMap,
     readonly cache: BlockCache,
     readonly blockSize: number,
-    /** Sequence number of the newest metadata snapshot taken (for BlockMap reference counting). */
+    /** The newest metadata generation taken, log or snapshot (for BlockMap reference counting). */
     readonly snapshotSeq: () => number,
     readonly log: (line: string) => void,
   ) {}
