@@ -11,7 +11,7 @@ import type { RawFileSystem } from "./raw-fs.ts";
 import { FORWARD_SLOT, NoteRing, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
 import { Server } from "./server.ts";
 
-export interface MountOptions {
+export interface FuseMountOptions {
   mountpoint: string;
   fsname?: string;
   subtype?: string;
@@ -75,7 +75,7 @@ function checkCount(name: string, value: number | undefined): void {
   }
 }
 
-export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<FuseSession> {
+export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Promise<FuseSession> {
   checkCount("readers", opts.readers);
   checkCount("slotsPerReader", opts.slotsPerReader);
   checkCount("maxWrite", opts.maxWrite);
