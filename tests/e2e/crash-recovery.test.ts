@@ -1,11 +1,13 @@
 // kill -9 in the middle of a write workload (every fsynced byte is back), and machine loss (RPO ≤ 10 s), on local:// and s3c://.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { LocalBackend } from "../../src/fs/store/local.ts";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
 import { seededBytes, syncedFiles } from "../support/fsync-writer.ts";
 import { type S3rverHandle, startS3rver } from "../support/s3rver.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const WRITER = join(import.meta.dir, "../support/fsync-writer.ts");
 

@@ -1,9 +1,11 @@
 // Checks the layering of src/: every import points down (rules below) and no module cycles exist.
 //
 // Type-only imports count too: a type from a higher layer is a dependency on it all the same.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const SRC = resolve(import.meta.dir, "../../src");
 

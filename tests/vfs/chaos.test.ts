@@ -1,5 +1,5 @@
 // kill -9 at random moments during writes, uploads, metadata uploads and removals: fsynced files survive, metadata stays consistent.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { LocalBackend } from "../../src/fs/store/local.ts";
@@ -8,6 +8,8 @@ import { keysCodec } from "../../src/fs/blocks/keys-codec.ts";
 import { createFilesystemOnStore, openCofferFs, type CofferFs } from "../../src/fs/vfs/index.ts";
 import { checkConsistency } from "./consistency.ts";
 import { ROOT, cleanupDirs, ctx, randomData, readAll, tempDir } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 

@@ -1,7 +1,9 @@
 // In-process data tests: writes at any offset, sparse holes, truncate/extend, large offsets, reopen from the store.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { FaultyBackend } from "../../src/fs/store/faulty.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, setattrIn, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 

@@ -1,5 +1,5 @@
 // Durability tests: crash recovery of fsynced data (in-process and kill -9), metadata sequence numbers and rollback detection.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { LocalBackend } from "../../src/fs/store/local.ts";
@@ -8,6 +8,8 @@ import { readLocalState, writeLocalState } from "../../src/fs/metadata/local-sta
 import { listGenerations } from "../../src/fs/metadata/generations.ts";
 import { snapshotKey } from "../../src/fs/store/object-names.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, storedBytes, tempDir, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 

@@ -1,5 +1,5 @@
 // Metadata shipping: log entries every interval, compaction, idle silence, tamper detection, O(dirty) recovery, fsyncs.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { keysCodec } from "../../src/fs/blocks/keys-codec.ts";
 import { fsyncHooks, type FsyncKind } from "../../src/fs/fsync.ts";
@@ -9,6 +9,8 @@ import { logKey } from "../../src/fs/store/object-names.ts";
 import { checkConsistency } from "./consistency.ts";
 import { CountingBackend } from "./counting-backend.ts";
 import { ROOT, type World, cleanupDirs, ctx, errnoOf, newWorld, randomData, readAll, resolve, tempDir, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(() => {
   fsyncHooks.observer = null;

@@ -13,8 +13,8 @@
 // durability table true: write() alone was never crash-safe, fsync still puts data + dirty marker on
 // disk, and a dirty marker whose data was only in memory is dropped at recovery like any unsynced write.
 import {
-  constants, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync,
-  statSync, writeSync,
+  constants, closeSync, existsSync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync,
+  readdirSync, readSync, rmSync, statSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { fdatasyncFd, fsyncDir } from "../fsync.ts";
@@ -35,6 +35,8 @@ interface Cached {
   size: number;
   /** The content when the block is held in memory instead of a file (bytes past `size` are zero). */
   mem?: Uint8Array;
+  /** Bytes the cache file occupies on disk (its holes excluded), measured when first asked; reset by changes. */
+  alloc?: number;
 }
 
 /** Largest block content held in memory rather than in a cache file. */
@@ -295,6 +297,7 @@ export class BlockCache {
     ftruncateSync(this.fd(key), len);
     this.bytes -= c.size - len;
     c.size = len;
+    c.alloc = undefined;
   }
 
   /** Forgets a block entirely (file removed, dirty state dropped): the inode or this block is gone. */
@@ -308,6 +311,19 @@ export class BlockCache {
   /** Bytes held by the cache file of a block, or null when it is not cached. */
   cachedSize(inode: number, blkno: number): number | null {
     return this.files.get(blockKey(inode, blkno))?.size ?? null;
+  }
+
+  /**
+   * Bytes a cached block takes on the cache disk, or null when not cached: a block written at an offset
+   * inside it leaves a hole in its cache file before the data, which takes no space.
+   */
+  allocatedBytes(inode: number, blkno: number): number | null {
+    const key = blockKey(inode, blkno);
+    const c = this.files.get(key);
+    if (!c) return null;
+    if (c.mem) return c.size;
+    c.alloc ??= Math.min(c.size, fstatSync(this.fd(key, false)).blocks * 512);
+    return c.alloc;
   }
 
   /** Cached block numbers of `inode` that are >= fromBlk. */

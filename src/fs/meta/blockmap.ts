@@ -30,6 +30,18 @@ export class BlockMap {
     return (this.m.q("SELECT count(*) AS n FROM blocks WHERE inode = ?").get(inode) as { n: number }).n;
   }
 
+  /** Each mapped block of `inode` with its object's plaintext size and bytes in the store (0 until stored). */
+  blockSizes(inode: number): { blkno: number; size: number; stored_size: number }[] {
+    return this.m.q("SELECT b.blkno, o.size, o.stored_size FROM blocks b JOIN objects o ON o.id = b.object WHERE b.inode = ?")
+      .all(inode) as { blkno: number; size: number; stored_size: number }[];
+  }
+
+  /** The first mapped block of `inode` at or after `fromBlk`, or null. */
+  nextMapped(inode: number, fromBlk: number): number | null {
+    const r = this.m.q("SELECT min(blkno) AS b FROM blocks WHERE inode = ? AND blkno >= ?").get(inode, fromBlk) as { b: number | null };
+    return r.b;
+  }
+
   object(id: number): ObjectRow | null {
     return this.m.q("SELECT * FROM objects WHERE id = ?").get(id) as ObjectRow | null;
   }

@@ -1,6 +1,7 @@
 // Creating a filesystem in a store, and opening one: FsMetadata prepares the metadata; this file wires the parts.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statfsSync } from "node:fs";
 import type { Backend } from "../store/backend.ts";
+import { LocalBackend } from "../store/local.ts";
 import type { FsKeys } from "../crypto/keys.ts";
 import { BlockMap } from "../meta/blockmap.ts";
 import { EntryTable } from "../meta/entries.ts";
@@ -12,7 +13,7 @@ import { UploadQueue } from "../blocks/upload-queue.ts";
 import { DEFAULT_METADATA_INTERVAL_MS, FsMetadata } from "../metadata/index.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
 import { CofferFs } from "./coffer-fs.ts";
-import { S_IFDIR, VfsCore, nowNs } from "./core.ts";
+import { type AtimePolicy, S_IFDIR, VfsCore, nowNs } from "./core.ts";
 
 export const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
 
@@ -25,6 +26,8 @@ export interface OpenCofferFsOptions {
   /** zstd level; 0 or null = no compression. Default 1. */
   compressLevel?: number | null;
   log?: (line: string) => void;
+  /** When reads update atime (default relatime). */
+  atime?: AtimePolicy;
   /** Metadata shipping interval (RPO): default 5 s. */
   metadataIntervalMs?: number;
   /** Tuning, mostly for tests. Default upload delay: half the metadata interval, at most 5 s. */
@@ -49,6 +52,17 @@ export async function createFilesystemOnStore(backend: Backend, keys: FsKeys, op
     m.setParam("block_size", String(bs));
     m.setParam("created_ns", String(now));
   });
+}
+
+/** Bytes free for writing: data passes through the cache directory's disk, and a local:// store keeps it. */
+function freeSpace(cacheDir: string, backend: Backend): number {
+  const free = (dir: string) => {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  };
+  let bytes = free(cacheDir);
+  if (backend instanceof LocalBackend && existsSync(backend.root)) bytes = Math.min(bytes, free(backend.root));
+  return bytes;
 }
 
 export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs> {
@@ -82,7 +96,8 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     map, backend: opts.backend, tx: (fn) => db.tx(fn), shippedGen: () => metadata.shippedGen,
     busy: uploads.uploadingObjects, intervalMs: opts.removalIntervalMs, log,
   });
-  const core = new VfsCore(db, inodes, entries, map, cache, bs, () => metadata.takenGen, log);
+  const core = new VfsCore(db, inodes, entries, map, cache, bs, () => metadata.takenGen, log, opts.atime);
+  core.freeBytes = () => freeSpace(opts.cacheDir, opts.backend);
   // no kernel references survive a restart: names-less inodes of the previous session go now
   for (const id of inodes.orphans()) core.purge(id);
   const fs = new CofferFs({ core, db, uploads, removal, metadata });

@@ -1,5 +1,5 @@
 // Unit tests of the metadata layer: every schema column is commented, block map reference counting, snapshots.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { BlockMap } from "../../../src/fs/meta/blockmap.ts";
 import { EntryTable } from "../../../src/fs/meta/entries.ts";
 import { InodeTable } from "../../../src/fs/meta/inodes.ts";
 import { SCHEMA_SQL } from "../../../src/fs/meta/schema.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const dirs: string[] = [];
 afterEach(() => {

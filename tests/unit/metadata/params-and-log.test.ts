@@ -1,5 +1,5 @@
 // The metadata params schema, the local state file, the page log format (apply, chain), and reading WAL pages.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,8 @@ import { FsParamsError, parseParams } from "../../../src/fs/metadata/params.ts";
 import { localStatePath, readLocalState, writeLocalState } from "../../../src/fs/metadata/local-state.ts";
 import { applyPageLog, decodePageLog, encodePageLog, imageHash } from "../../../src/fs/metadata/page-log.ts";
 import { MetaDb } from "../../../src/fs/meta/db.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const dirs: string[] = [];
 afterEach(() => {
