@@ -3,16 +3,15 @@
 // It is an interface (not direct calls to store/codec.ts) so that a later issue can move encoding into
 // Workers behind the same async shape, and so unit tests can run without keys.
 
+// The role is the store's own ObjectRole (blocks/ seals "data" and "meta"): one name, one meaning.
 import type { ObjectRole } from "../store/codec.ts";
-
-/** The object roles blocks/ seals and opens itself (the store's key and superblock code handle the others). */
-export type BlockObjectRole = Extract<ObjectRole, "data" | "meta">;
+export type { ObjectRole };
 
 export interface ObjectCodec {
   /** Keyed content id (hex) of a block's plaintext: equal content, equal id; reveals nothing without the key. */
   contentId(plaintext: Uint8Array): string;
   /** Compress (when enabled), encrypt and authenticate `plaintext`, bound to role, name and `associated`. */
-  encode(role: BlockObjectRole, name: string, plaintext: Uint8Array, associated?: number): Promise<Uint8Array>;
+  encode(role: ObjectRole, name: string, plaintext: Uint8Array, associated?: number): Promise<Uint8Array>;
   /** The inverse; throws StoreError("corrupted") when authentication fails. */
-  decode(role: BlockObjectRole, name: string, bytes: Uint8Array, associated?: number): Promise<Uint8Array>;
+  decode(role: ObjectRole, name: string, bytes: Uint8Array, associated?: number): Promise<Uint8Array>;
 }
