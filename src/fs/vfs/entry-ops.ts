@@ -4,13 +4,13 @@ import type { EntryOut, RequestContext } from "../fuse/raw-fs.ts";
 import {
   EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EPERM, FuseError,
 } from "../fuse/errno.ts";
-import { PATH_MAX, RENAME_EXCHANGE, RENAME_NOREPLACE } from "../fuse/kernel.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
 import { ACL_ACCESS_XATTR, ACL_DEFAULT_XATTR, inheritAcl } from "../posix-acl.ts";
 import type { Inode } from "../meta/inodes.ts";
 import {
   type VfsCore, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, isDir, nowNs,
 } from "./core.ts";
+import { PATH_MAX, RENAME_EXCHANGE, RENAME_NOREPLACE } from "../fuse/kernel.ts";
 
 export function lookup(c: VfsCore, parent: number, name: string): EntryOut {
   // With export support the kernel asks LOOKUP(node, ".") for a node it no longer holds, whatever its kind,
