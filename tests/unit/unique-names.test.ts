@@ -1,9 +1,11 @@
 // One exported type name, one meaning: no two modules of src/ export a type, interface, class or enum of the same name.
 //
 // A zod schema and the type inferred from it share their name in one file; that is one declaration here.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+
+setDefaultTimeout(30_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const SRC = resolve(import.meta.dir, "../../src");
 

@@ -1,9 +1,11 @@
 // The opcode table is typed: a misspelt method name, in `method` or inside `call`, fails tsc (CI runs it).
 //
 // The `@ts-expect-error` lines are the test: if one stops being an error, tsc reports the unused directive.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { OPS } from "../../../src/fs/fuse/opcodes.ts";
 import { empty, nothing, op } from "../../../src/fs/fuse/ops/op.ts";
+
+setDefaultTimeout(30_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 describe("opcode table types", () => {
   test("a misspelt method does not compile, a right one does", () => {
