@@ -4,6 +4,7 @@
 // handler in src/control/handlers.ts; replies to a command are zero or more "progress" lines and then one
 // "done" or "error". A "subscribe" request is answered by "snapshot" lines until either side closes.
 import { z } from "zod";
+import { firstIssue } from "../schema-issue.ts";
 
 /** Bumped whenever a message changes shape; both ends refuse a different version with one clear line. */
 export const PROTOCOL_VERSION = 1;
@@ -110,9 +111,7 @@ export type ControlReply = z.infer<typeof ControlReply>;
 
 /** One line naming the first problem of a failed parse, e.g. `cachesize.bytes: Too small: expected >=1048576`. */
 export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  const at = issue.path.length ? `${issue.path.join(".")}: ` : "";
-  return `${at}${issue.message}`;
+  return firstIssue(error);
 }
 
 /** Parses one line against a schema, checking the version first so a version mismatch is reported as such. */
