@@ -242,7 +242,7 @@ tmpfs stays ~275k/s, so the loss is in thread wake-ups, i.e. CPU contention and 
 one run are the meaningful figures; under contention all servers converge, because every request is a chain
 of 2-4 thread wake-ups whichever server answers it. Layer ceilings measured by hand on a quiet moment: a
 main-thread filesystem returning a constant buffer read 2.0-2.5 GB/s cold with the kernel's 128 KiB readahead
-and up to 4.3 GB/s at 1 MiB (hence MountOptions.readAheadKb, default 1 MiB as root); memfs vs fuse-native,
+and up to 4.3 GB/s at 1 MiB (hence FuseMountOptions.readAheadKb, default 1 MiB as root); memfs vs fuse-native,
 alternated 6 times with 2 s stat loops at load ~2: 38-41k vs 32-35k lookups/s (about 1.15x).
 The figures are bimodal (runs of the same server sit near either ~20k or ~60k lookups/s for a while, likely the
 VM's halt-polling and CPU placement): several readers each on a cloned fd win in the slow mode (1 reader: 20k,

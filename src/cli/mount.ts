@@ -18,7 +18,8 @@ import { sizeOption } from "./sizes.ts";
 
 export const DEFAULT_LOG = join(homedir(), ".coffer", "mount.log");
 
-const MountOptions = z.object({
+/** What `coffer mount` accepts on its command line (checked before anything is mounted). */
+const MountCommandOptions = z.object({
   authfile: absolutePath.optional(),
   allowOther: z.boolean().default(false),
   dev: z.boolean().default(false),
@@ -41,10 +42,10 @@ const MountOptions = z.object({
     .optional(),
   nonempty: z.boolean().default(false),
 });
-type MountOptions = z.infer<typeof MountOptions>;
+type MountCommandOptions = z.infer<typeof MountCommandOptions>;
 
 export async function mountCommand(url: string, mountpointArg: string, rawOptions: unknown): Promise<void> {
-  const parsed = MountOptions.safeParse(rawOptions);
+  const parsed = MountCommandOptions.safeParse(rawOptions);
   if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
   const opts = parsed.data;
   // The path the kernel will mount: absolute against our cwd and symlinks resolved, before any check.
@@ -70,7 +71,7 @@ export async function mountCommand(url: string, mountpointArg: string, rawOption
   process.stdout.write(`Mounted ${url} at ${mountpoint} (daemon pid ${pid}, log ${logFile}).\nUnmount with: coffer umount ${mountpoint}\n`);
 }
 
-function mountRequest(url: string, mountpoint: string, opts: MountOptions): Omit<MountRequest, "log" | "auth" | "passphrase"> {
+function mountRequest(url: string, mountpoint: string, opts: MountCommandOptions): Omit<MountRequest, "log" | "auth" | "passphrase"> {
   return {
     url,
     mountpoint,
@@ -89,7 +90,7 @@ function mountRequest(url: string, mountpoint: string, opts: MountOptions): Omit
 }
 
 /** The daemon's command line, rebuilt from the parsed options: every path in it absolute (it runs in "/"). */
-function daemonArgs(url: string, mountpoint: string, opts: MountOptions): string[] {
+function daemonArgs(url: string, mountpoint: string, opts: MountCommandOptions): string[] {
   const args = ["mount", "--fg", "--compress", opts.compress];
   if (opts.authfile) args.push("--authfile", opts.authfile);
   if (opts.allowOther) args.push("--allow-other");

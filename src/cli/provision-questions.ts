@@ -3,7 +3,7 @@ import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { UserError } from "../user-error.ts";
 
 /** Asks one question with echo on; an empty answer takes `fallback`. No terminal: one line saying which flag to use. */
-export function askLine(question: string, flag: string, fallback = ""): string {
+export function askWithDefault(question: string, flag: string, fallback = ""): string {
   let tty: number;
   try {
     if (process.env.CI) throw new Error("CI");
@@ -24,18 +24,18 @@ export function askLine(question: string, flag: string, fallback = ""): string {
 }
 
 export function askYesNo(question: string, flag: string): boolean {
-  return /^y(es)?$/i.test(askLine(`${question} (y/N)`, flag, "n"));
+  return /^y(es)?$/i.test(askWithDefault(`${question} (y/N)`, flag, "n"));
 }
 
 /** The share kind and its details, asked in one go. */
 export function askShares(mountpoint: string): { samba?: string; nfs?: string } {
-  const kind = askLine("Share it over samba, nfs, both or none?", "--samba NAME / --nfs CLIENTS", "samba").toLowerCase();
+  const kind = askWithDefault("Share it over samba, nfs, both or none?", "--samba NAME / --nfs CLIENTS", "samba").toLowerCase();
   const answer: { samba?: string; nfs?: string } = {};
   if (kind === "samba" || kind === "both") {
     const fallback = mountpoint.split("/").filter(Boolean).pop() ?? "coffer";
-    answer.samba = askLine("Samba share name?", "--samba NAME", fallback);
+    answer.samba = askWithDefault("Samba share name?", "--samba NAME", fallback);
   }
-  if (kind === "nfs" || kind === "both") answer.nfs = askLine("NFS clients (comma-separated hosts or networks)?", "--nfs CLIENTS", "192.168.0.0/16");
+  if (kind === "nfs" || kind === "both") answer.nfs = askWithDefault("NFS clients (comma-separated hosts or networks)?", "--nfs CLIENTS", "192.168.0.0/16");
   if (!["samba", "nfs", "both", "none"].includes(kind)) throw new UserError(`"${kind}" is not samba, nfs, both or none; run again`);
   return answer;
 }

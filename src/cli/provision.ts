@@ -15,7 +15,7 @@ import { UserError } from "../user-error.ts";
 import { mkfsCommand } from "./mkfs.ts";
 import { askNewSecret } from "./prompt.ts";
 import { checkMountpoint, checkShareName, checkStore, lookupAccount, type StoreState } from "./provision-checks.ts";
-import { askLine, askShares, askYesNo } from "./provision-questions.ts";
+import { askWithDefault, askShares, askYesNo } from "./provision-questions.ts";
 import { completeBackendCredentials } from "./secrets.ts";
 
 const ProvisionOptions = z.object({
@@ -49,8 +49,8 @@ export async function provisionCommand(rawOptions: unknown): Promise<void> {
   if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
   const opts = parsed.data;
   const interactive = !opts.storageUrl || !opts.mountpoint;
-  const url = opts.storageUrl ?? askLine("Storage URL (s3://BUCKET/PREFIX, s3c://HOST:PORT/BUCKET, local:///DIR)?", "--storage-url");
-  const mountpoint = resolve(opts.mountpoint ?? askLine("Mount point?", "--mountpoint", "/mnt/coffer"));
+  const url = opts.storageUrl ?? askWithDefault("Storage URL (s3://BUCKET/PREFIX, s3c://HOST:PORT/BUCKET, local:///DIR)?", "--storage-url");
+  const mountpoint = resolve(opts.mountpoint ?? askWithDefault("Mount point?", "--mountpoint", "/mnt/coffer"));
   const shares = interactive && opts.samba === undefined && opts.nfs === undefined ? askShares(mountpoint) : { samba: opts.samba, nfs: opts.nfs };
   const [user, group = user] = opts.owner.split(":") as [string, string?];
 

@@ -6,7 +6,7 @@ import { canonicalMountpoint, controlSocketPath, systemSocketPath, SYSTEM_RUNTIM
 import { cofferMounts } from "./discover.ts";
 import {
   ControlReply, PROTOCOL_VERSION, describeIssue, parseLine, Snapshot,
-  type ControlCommand, type FlushProgress,
+  type ControlCommand, type FlushProgressMessage,
 } from "./protocol.ts";
 
 export class DaemonUnreachableError extends UserError {}
@@ -78,7 +78,7 @@ function mountedByOtherUser(mountpoint: string): boolean {
 export function controlRequest(
   mountpoint: string,
   command: Exclude<ControlCommand, { op: "subscribe" }>,
-  onProgress?: (progress: FlushProgress) => void,
+  onProgress?: (progress: FlushProgressMessage) => void,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let settled = false;

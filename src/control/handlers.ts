@@ -3,7 +3,7 @@ import type { BackendStats } from "../fs/store/backend.ts";
 import type { CofferStats } from "../fs/vfs/coffer-fs.ts";
 import type { ControlHandlers } from "./server.ts";
 import { RateMeter } from "./rate.ts";
-import type { FlushProgress, LogLevel, MountState, Snapshot } from "./protocol.ts";
+import type { FlushProgressMessage, LogLevel, MountState, Snapshot } from "./protocol.ts";
 
 /** What the control commands need from a mounted filesystem (MountedFilesystem in src/fs/mount.ts). */
 export interface ControlTarget {
@@ -14,8 +14,8 @@ export interface ControlTarget {
   readonly startedAt: number;
   fsStats(): CofferStats;
   storeStats(): BackendStats | null;
-  flush(progress: (p: FlushProgress) => void): Promise<void>;
-  shutdown(opts: { lazy: boolean }, progress: (p: FlushProgress) => void): Promise<void>;
+  flush(progress: (p: FlushProgressMessage) => void): Promise<void>;
+  shutdown(opts: { lazy: boolean }, progress: (p: FlushProgressMessage) => void): Promise<void>;
   dropCache(): number;
   uploadMetadata(): Promise<void>;
   setCacheSize(bytes: number): void;

@@ -4,6 +4,7 @@
 // handler in src/control/handlers.ts; replies to a command are zero or more "progress" lines and then one
 // "done" or "error". A "subscribe" request is answered by "snapshot" lines until either side closes.
 import { z } from "zod";
+import { firstIssue } from "../schema-issue.ts";
 
 /** Bumped whenever a message changes shape; both ends refuse a different version with one clear line. */
 export const PROTOCOL_VERSION = 1;
@@ -107,11 +108,12 @@ export type ControlOp = ControlRequest["op"];
 export type ControlCommand = DistributiveOmit<z.input<typeof ControlRequest>, "v">;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export const FlushProgress = z.object({ phase: z.string(), dirtyBytes: bytes, uploadedBytes: bytes });
-export type FlushProgress = z.infer<typeof FlushProgress>;
+/** A flush's progress as the daemon reports it on the socket (the phase is any string, for newer daemons). */
+export const FlushProgressMessage = z.object({ phase: z.string(), dirtyBytes: bytes, uploadedBytes: bytes });
+export type FlushProgressMessage = z.infer<typeof FlushProgressMessage>;
 
 export const ControlReply = z.discriminatedUnion("type", [
-  z.object({ v: z.number(), type: z.literal("progress"), progress: FlushProgress }),
+  z.object({ v: z.number(), type: z.literal("progress"), progress: FlushProgressMessage }),
   z.object({ v: z.number(), type: z.literal("snapshot"), snapshot: Snapshot }),
   z.object({ v: z.number(), type: z.literal("done"), result: z.unknown().optional() }),
   z.object({ v: z.number(), type: z.literal("error"), message: z.string() }),
@@ -120,9 +122,7 @@ export type ControlReply = z.infer<typeof ControlReply>;
 
 /** One line naming the first problem of a failed parse, e.g. `cachesize.bytes: Too small: expected >=1048576`. */
 export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  const at = issue.path.length ? `${issue.path.join(".")}: ` : "";
-  return `${at}${issue.message}`;
+  return firstIssue(error);
 }
 
 /** Parses one line against a schema, checking the version first so a version mismatch is reported as such. */

@@ -3,13 +3,13 @@ import { chmodSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import {
   ControlRequest, PROTOCOL_VERSION, parseLine,
-  type ControlOp, type ControlReply, type FlushProgress, type Snapshot,
+  type ControlOp, type ControlReply, type FlushProgressMessage, type Snapshot,
 } from "./protocol.ts";
 
 type RequestOf<O extends ControlOp> = Extract<ControlRequest, { op: O }>;
 
 /** What a command handler gets: its parsed request and a way to report progress before it resolves. */
-export type CommandHandler<O extends ControlOp> = (request: RequestOf<O>, progress: (p: FlushProgress) => void) => Promise<unknown> | unknown;
+export type CommandHandler<O extends ControlOp> = (request: RequestOf<O>, progress: (p: FlushProgressMessage) => void) => Promise<unknown> | unknown;
 
 /** One handler per command; "subscribe" is served by the server itself from `snapshot`. */
 export type ControlHandlers = { [O in Exclude<ControlOp, "subscribe">]: CommandHandler<O> } & {
@@ -135,7 +135,7 @@ export class ControlServer {
       this.subscribers.set(socket, setInterval(push, request.intervalMs));
       return;
     }
-    const progress = (p: FlushProgress) => send(socket, { v: PROTOCOL_VERSION, type: "progress", progress: p });
+    const progress = (p: FlushProgressMessage) => send(socket, { v: PROTOCOL_VERSION, type: "progress", progress: p });
     try {
       const handler = this.handlers[request.op] as CommandHandler<typeof request.op>;
       const result = await handler(request as never, progress);

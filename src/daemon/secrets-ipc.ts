@@ -2,6 +2,7 @@
 // environment, which other users can read in /proc). One schema, used by the writer and the reader.
 import { z } from "zod";
 import type { AuthInfo } from "../config/authinfo.ts";
+import { firstIssue } from "../schema-issue.ts";
 import { UserError } from "../user-error.ts";
 
 export const DaemonSecretsSchema = z.object({
@@ -31,10 +32,6 @@ export class DaemonMessageError extends UserError {
   }
 }
 
-function firstProblem(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  return `${issue.path.join(".") || "message"}: ${issue.message}`;
-}
 
 /** Checks the writer's side, so a bad message is caught where it is made. */
 export function encodeSecrets(secrets: DaemonSecrets): DaemonSecrets {
@@ -44,12 +41,12 @@ export function encodeSecrets(secrets: DaemonSecrets): DaemonSecrets {
 /** The reader's side: the message as received, or one clear error. */
 export function parseSecrets(message: unknown): DaemonSecrets {
   const parsed = DaemonSecretsSchema.safeParse(message);
-  if (!parsed.success) throw new DaemonMessageError("secrets message", firstProblem(parsed.error));
+  if (!parsed.success) throw new DaemonMessageError("secrets message", firstIssue(parsed.error, "message"));
   return parsed.data;
 }
 
 export function parseReport(message: unknown): DaemonReport {
   const parsed = DaemonReportSchema.safeParse(message);
-  if (!parsed.success) throw new DaemonMessageError("report from the daemon", firstProblem(parsed.error));
+  if (!parsed.success) throw new DaemonMessageError("report from the daemon", firstIssue(parsed.error, "message"));
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 // Feeds systemd while the mount runs and while it stops: STATUS every few seconds, then STOPPING and
 // EXTEND_TIMEOUT_USEC sized from what is left and the measured upload rate, until the last byte is stored.
-import type { FlushProgress, MountedFilesystem } from "../fs/mount.ts";
+import type { MountedFilesystem } from "../fs/mount.ts";
+import type { FlushProgress } from "../fs/vfs/index.ts";
 import { EXTEND_EVERY_MS, extendTimeoutUsec, UploadRate, statusLine } from "./flush-rate.ts";
 import type { SystemdNotifier } from "./notify.ts";
 

@@ -13,6 +13,7 @@ import type { Backend } from "./store/backend.ts";
 import { isNotFound } from "./store/backend.ts";
 import { decodeObject, encodeObject } from "./store/codec.ts";
 import type { FsKeys } from "./crypto/keys.ts";
+import { parseJsonWith } from "../schema-issue.ts";
 import { UserError } from "../user-error.ts";
 
 export const LOCK_KEY = "mount-lock";
@@ -39,18 +40,9 @@ export class LockObjectError extends UserError {
 
 /** Parses a lock object's plaintext, or throws one LockObjectError naming the first problem. */
 export function parseLockRecord(plaintext: Uint8Array): LockRecord {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(plaintext));
-  } catch {
-    throw new LockObjectError("not JSON");
-  }
-  const parsed = LockRecordSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new LockObjectError(`${issue.path.join(".") || "record"}: ${issue.message}`);
-  }
-  return parsed.data;
+  const parsed = parseJsonWith(LockRecordSchema, new TextDecoder().decode(plaintext), "record");
+  if (!parsed.ok) throw new LockObjectError(parsed.problem);
+  return parsed.value;
 }
 
 /** The writer's side: a record the reader would refuse is a bug here, said as such. */

@@ -11,6 +11,7 @@ import type { FsKeys } from "./crypto/keys.ts";
 import { openCofferFs, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
+import type { FlushProgress } from "./vfs/index.ts";
 import { ControlServer } from "../control/server.ts";
 import { controlHandlers, type ControlTarget } from "../control/handlers.ts";
 import type { MountState } from "../control/protocol.ts";
@@ -45,8 +46,6 @@ export interface MountRequest {
   debug?: boolean;
   log: (line: string) => void;
 }
-
-export type FlushProgress = { phase: string; dirtyBytes: number; uploadedBytes: number };
 
 /** Hears a shutdown whoever started it (a signal, `coffer umount` over the control socket, an external umount). */
 export interface ShutdownObserver {

@@ -76,7 +76,8 @@ describe("coffer on local://", () => {
     closeSync(fd);
     bigHash = hash.digest("hex");
     const un = await box.umount(mnt);
-    expect(un.stderr).toBe("");
+    // off a terminal, a long umount prints a progress line every few seconds (how many depends on the load)
+    expect(un.stderr.split("\n").filter((l) => l && !/ of .* stored, .* left$/.test(l))).toEqual([]);
     expect(un.code).toBe(0);
     expect(isMounted(mnt)).toBe(false);
   }, 600_000);

@@ -20,6 +20,6 @@ backendConformance("memory", async (id) => new MemoryBackend(id));
 backendConformance("local", async (id) => new LocalBackend(join(tmp, id)));
 backendConformance("s3 (s3rver)", async (id) => {
   // Through openBackend (retry + limit), as the filesystem uses it: s3rver answers 500 now and then when
-  // deletes race inside it (see ARCHITECTURE.md), and that is exactly what the retry decorator is for.
+  // concurrent deletes race inside it, and that is exactly what the retry decorator is for.
   return openBackend(s3().url("conformance", `${id}/`), s3().creds, { retry: { baseDelayMs: 20 } });
 }, { noKeyBelowKey: true });

@@ -39,7 +39,8 @@ export async function startS3rver(): Promise<S3rverHandle> {
   const dir = mkdtempSync(join(tmpdir(), "coffer-s3rver-"));
   for (let tries = 0; ; tries++) {
     const port = freePort();
-    // --openssl-legacy-provider: s3rver's list continuation tokens use DES (see ARCHITECTURE.md).
+    // --openssl-legacy-provider: s3rver encrypts its list continuation tokens with DES, which OpenSSL 3 refuses
+    // by default (ListObjectsV2 past one page then answers 500).
     const proc = Bun.spawn(
       ["node", "--openssl-legacy-provider", join(ROOT, "node_modules/.bin/s3rver"), "-d", dir, "-a", "127.0.0.1", "-p", String(port), "--silent"],
       { stdout: "ignore", stderr: "pipe", cwd: ROOT },

@@ -41,6 +41,7 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["fs/posix-acl.ts", 5], // pure ACL/mode rules shared by the vfs and the memfs example
   ["fs/fsync.ts", 5], // every fsync of the cache directory, observable by tests
   ["user-error.ts", 0],
+  ["schema-issue.ts", 0], // one line for a failed schema parse, at every boundary
 ];
 
 /** Pairs that the ranks would allow but the design forbids. */

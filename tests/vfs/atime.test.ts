@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { AtimePolicy } from "../../src/fs/vfs/core.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, readAll, setattrIn, writeFile } from "./helpers.ts";
-import { FATTR_ATIME } from "../../src/fs/vfs/attr-ops.ts";
+import { FATTR } from "../../src/fs/fuse/kernel.ts";
 
 setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
@@ -21,14 +21,14 @@ async function readTwice(policy: AtimePolicy): Promise<{ first: boolean; second:
     const ino = await writeFile(fs, ROOT, "f", new Uint8Array(1000).fill(7));
     // an atime a minute after mtime and ctime: relatime leaves it, strictatime moves it
     const { attr } = fs.getattr(ctx(), ino, undefined);
-    await fs.setattr(ctx(), ino, setattrIn({ valid: FATTR_ATIME, atime: attr.ctime + 60, atimensec: 0 }));
+    await fs.setattr(ctx(), ino, setattrIn({ valid: FATTR.ATIME, atime: attr.ctime + 60, atimensec: 0 }));
     const set = atimeOf(fs, ino);
     const fh = (await fs.open(ctx(), ino, O_RDONLY)).fh;
     await readAll(fs, ino);
     fs.release(ctx(), ino, fh, 0);
     const afterRecent = atimeOf(fs, ino);
     // an atime before mtime: relatime and strictatime update it, noatime never
-    await fs.setattr(ctx(), ino, setattrIn({ valid: FATTR_ATIME, atime: attr.mtime - 100, atimensec: 0 }));
+    await fs.setattr(ctx(), ino, setattrIn({ valid: FATTR.ATIME, atime: attr.mtime - 100, atimensec: 0 }));
     const old = atimeOf(fs, ino);
     await readAll(fs, ino);
     return { first: afterRecent !== set, second: atimeOf(fs, ino) !== old };

@@ -3,7 +3,9 @@
 // It is an interface (not direct calls to store/codec.ts) so that a later issue can move encoding into
 // Workers behind the same async shape, and so unit tests can run without keys.
 
-export type ObjectRole = "data" | "meta";
+// The role is the store's own ObjectRole (blocks/ seals "data" and "meta"): one name, one meaning.
+import type { ObjectRole } from "../store/codec.ts";
+export type { ObjectRole };
 
 export interface ObjectCodec {
   /** Keyed content id (hex) of a block's plaintext: equal content, equal id; reveals nothing without the key. */

@@ -1,5 +1,6 @@
 // The device: validate a mountpoint, get a connected /dev/fuse fd (mount(2) as root, fusermount3 otherwise), unmount.
 import { spawn, spawnSync } from "node:child_process";
+import { EBUSY, EINVAL, ENOENT, EPERM } from "./errno.ts";
 import { closeSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import {
   closeFd, geteuid, MNT_DETACH, mount, MS_NOATIME, MS_NODEV, MS_NOSUID, MS_RELATIME, MS_STRICTATIME, recvFd, socketpair, SysError, umount2,
@@ -27,10 +28,6 @@ export function mountFlags(o: DeviceOptions): number {
   return (o.dev ? 0 : MS_NODEV) | (o.suid ? 0 : MS_NOSUID) | atime;
 }
 
-const EBUSY = 16;
-const EINVAL = 22;
-const ENOENT = 2;
-const EPERM = 1;
 
 /** Decode the octal escapes (\040 for space...) of /proc/self/mountinfo fields. */
 function unescapeMountinfo(s: string): string {

@@ -46,17 +46,17 @@ export const ESTALE = 116;
 export const EDQUOT = 122;
 export const ECANCELED = 125;
 
-const NAMES: Record<number, string> = {};
+const ERRNO_NAMES: Record<number, string> = {};
 for (const [k, v] of Object.entries({
   EPERM, ENOENT, EINTR, EIO, ENXIO, E2BIG, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, EXDEV, ENODEV,
   ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE, ETXTBSY, EFBIG, ENOSPC, ESPIPE, EROFS, EMLINK, EPIPE, ERANGE, EDEADLK,
   ENAMETOOLONG, ENOLCK, ENOSYS, ENOTEMPTY, ELOOP, ENODATA, EPROTO, EOVERFLOW, EOPNOTSUPP, ECONNABORTED, ETIMEDOUT,
   ESTALE, EDQUOT, ECANCELED,
-})) NAMES[v] ??= k;
+})) ERRNO_NAMES[v] ??= k;
 
 /** "ENOENT" for 2; "E123" for numbers we have no name for. */
 export function errnoName(errno: number): string {
-  return NAMES[errno] ?? `E${errno}`;
+  return ERRNO_NAMES[errno] ?? `E${errno}`;
 }
 
 /** Thrown by a filesystem method to answer the request with `errno`. */

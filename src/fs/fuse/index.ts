@@ -15,7 +15,7 @@
 // each reader after the first reads its own clone of the fd (FUSE_DEV_IOC_CLONE), and every reply to a
 // request goes to the fd it was read from (the kernel tracks in-flight requests per fd).
 // A request whose opcode is Worker-eligible (LOOKUP, GETATTR, READDIR(PLUS), READ, READLINK, STATFS, ACCESS,
-// GETXATTR, LISTXATTR, OPENDIR, RELEASEDIR) and for which MountOptions.workerModule provides a synchronous
+// GETXATTR, LISTXATTR, OPENDIR, RELEASEDIR) and for which FuseMountOptions.workerModule provides a synchronous
 // handler is answered right there (writeSync/writev on the fd): the fast path, about twice the rate of the
 // main-thread path, which costs one more thread wake-up per request. Everything else (and a handler returning
 // FORWARD) is posted to the main thread as its slot number, without copying; the Worker goes straight back to
@@ -28,7 +28,7 @@
 // gave up on it) is ignored. After umount the readers get ENODEV: the session closes, destroy() is called,
 // `closed` resolves. DESTROY is answered inside the Worker (the kernel may send it from umount2). With
 // EXPORT_SUPPORT negotiated, LOOKUP of "." and ".." can arrive (NFS file handles); the filesystem answers them.
-// MountOptions.posixAcl negotiates POSIX_ACL + DONT_MASK for a filesystem that keeps modes and ACLs in sync
+// FuseMountOptions.posixAcl negotiates POSIX_ACL + DONT_MASK for a filesystem that keeps modes and ACLs in sync
 // itself (src/fs/posix-acl.ts); the kernel then enforces ACLs.
 //
 // Adding an operation: add its struct(s) to kernel.ts (field for field, plus its size in the size test), add
@@ -36,10 +36,10 @@
 // encode the reply into the ReplyBuf), add the optional method to RawFileSystem (and to WorkerHandlers if a
 // Worker may answer it, with `worker: true`), and a codec test with hand-built bytes in tests/unit/fuse/.
 //
-// Debugging: MountOptions.debug traces one line per request ("<- #unique OP node=... args") and per reply
+// Debugging: FuseMountOptions.debug traces one line per request ("<- #unique OP node=... args") and per reply
 // ("-> #unique OK|ERRNO nB"), prefixed "rN" when a reader Worker answered.
 
-export { mountFuse, type FuseSession, type MountOptions } from "./session.ts";
+export { mountFuse, type FuseSession, type FuseMountOptions } from "./session.ts";
 export { listMounts, unmountPath, isMountpoint, validateMountpoint, type AtimeMode, type MountEntry } from "./device.ts";
 export { FORWARD, type Forward } from "./forward.ts";
 export type { WorkerHandlers, WorkerFactory } from "./worker-api.ts";

@@ -53,6 +53,29 @@ export const FUSE_RELEASE_FLUSH = 1 << 0;
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
 export const RENAME_WHITEOUT = 4;
+/** Longest path the kernel passes (<linux/limits.h>); a symlink target must be shorter. */
+export const PATH_MAX = 4096;
+
+// Linux values the kernel forwards unchanged inside FUSE requests, named as in <fcntl.h>, <unistd.h>,
+// <sys/xattr.h> and <linux/falloc.h>: every filesystem on this layer interprets them the same way.
+/** OPEN/CREATE flags (the kernel strips O_CREAT/O_EXCL before OPEN; CREATE keeps O_EXCL). */
+export const O_ACCMODE = 3;
+export const O_WRONLY = 1;
+export const O_EXCL = 0o200;
+export const O_TRUNC = 0o1000;
+export const O_DIRECT = 0o40000;
+/** SETXATTR flags. */
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+/** LSEEK whence values the kernel forwards (SEEK_SET/CUR/END it answers itself). */
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+/** FALLOCATE mode bit. */
+export const FALLOC_FL_KEEP_SIZE = 1;
+/** ACCESS mask bits. */
+export const R_OK = 4;
+export const W_OK = 2;
+export const X_OK = 1;
 /** /dev/fuse ioctl: _IOR(229, 0, uint32_t). */
 export const FUSE_DEV_IOC_CLONE = 0x8004e500;
 

@@ -1,5 +1,6 @@
 // The few libc calls Bun has no API for (mount, umount2, socketpair, recvmsg, ioctl), through bun:ffi, loaded on first use.
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
+import { FUSE_DEV_IOC_CLONE } from "./kernel.ts";
 
 const defs = {
   mount: { args: [FFIType.cstring, FFIType.cstring, FFIType.cstring, FFIType.u64, FFIType.cstring], returns: FFIType.i32 },
@@ -65,10 +66,10 @@ export function socketpair(): [number, number] {
   return [fds[0]!, fds[1]!];
 }
 
-/** FUSE_DEV_IOC_CLONE = _IOR(229, 0, uint32_t): binds a fresh /dev/fuse fd to the session of `sessionFd`. */
-const FUSE_DEV_IOC_CLONE = 0x8004e500;
-
-/** A new /dev/fuse fd serving the same session as `sessionFd` (its own file description and processing queue). */
+/**
+ * Binds `devFd` (a fresh /dev/fuse fd) to the session of `sessionFd` with FUSE_DEV_IOC_CLONE: it then serves
+ * the same session with its own file description and processing queue.
+ */
 export function cloneFuseFd(sessionFd: number, devFd: number): void {
   const arg = new Uint32Array([sessionFd]);
   if (libc().ioctl(devFd, FUSE_DEV_IOC_CLONE, ptr(arg)) !== 0) throw new SysError("ioctl(FUSE_DEV_IOC_CLONE)", errno());

@@ -16,10 +16,10 @@ for (const d of [...entryOps, ...attrOps, ...fileOps, ...dirOps, ...xattrOps]) {
   OPS[d.opcode] = d;
 }
 
-const NAMES: Record<number, string> = {};
-for (const [k, v] of Object.entries(Opcode)) NAMES[v] = k;
+const OPCODE_NAMES: Record<number, string> = {};
+for (const [k, v] of Object.entries(Opcode)) OPCODE_NAMES[v] = k;
 
 /** "LOOKUP" for 1, "OP_123" for opcodes we do not know. */
 export function opName(opcode: number): string {
-  return NAMES[opcode] ?? `OP_${opcode}`;
+  return OPCODE_NAMES[opcode] ?? `OP_${opcode}`;
 }

@@ -23,7 +23,6 @@ export const FORWARD_SLOT = 2 ** 24;
 /** Messages to the main thread: a forwarded request is a number (see FORWARD_SLOT), the rest are objects. */
 export type ReaderMessage =
   | number
-  /** Lookup notes that did not fit the ring: +id a lookup, -id an undone one. */
   | { t: "trace"; line: string }
   | { t: "destroy" }
   | { t: "end"; error?: string };
@@ -32,9 +31,10 @@ export type ReaderMessage =
 export const NOTE_RING_SIZE = 4096;
 
 /**
- * Lookups a reader Worker answered (+nodeid; -nodeid undoes one whose reply failed), passed to the main thread through shared memory: the Worker appends the
- * node id before writing the reply to the kernel, and the main thread drains every ring before it serves any
- * forwarded request (so before any FORGET for that node) and on a timer. Index 0 is the producer's count,
+ * Lookups a reader Worker answered (+nodeid; -nodeid undoes one whose reply failed), passed to the main
+ * thread through shared memory: the Worker appends the node id before writing the reply to the kernel (it
+ * waits while the ring is full: there is no overflow path), and the main thread drains every ring before it
+ * serves any forwarded request (so before any FORGET for that node) and on a timer. Index 0 is the producer's count,
  * index 1 the consumer's; both only grow (32-bit wrap-around is fine: the difference stays small).
  */
 export class NoteRing {

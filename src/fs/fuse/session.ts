@@ -12,7 +12,7 @@ import { FORWARD_SLOT, NoteRing, type ReaderInit, type ReaderMessage } from "./r
 import { Server } from "./server.ts";
 
 /** What mountFuse needs: the device options (mountpoint, names, permissions, dev/suid/atime) and the session's own. */
-export interface MountOptions extends DeviceOptions {
+export interface FuseMountOptions extends DeviceOptions {
   /** true: trace lines to stderr; a function: trace lines to it. One line per request and per reply. */
   debug?: boolean | ((line: string) => void);
   /** Reader Workers (default: 1 without workerModule, else CPUs + 1, 2..4; see defaultReaders). */
@@ -71,7 +71,7 @@ function checkCount(name: string, value: number | undefined): void {
   }
 }
 
-export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<FuseSession> {
+export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Promise<FuseSession> {
   checkCount("readers", opts.readers);
   checkCount("slotsPerReader", opts.slotsPerReader);
   checkCount("maxWrite", opts.maxWrite);

@@ -27,5 +27,5 @@ export interface WorkerHandlers {
   listxattr?: Pick1<"listxattr">;
 }
 
-/** The default export of MountOptions.workerModule. */
+/** The default export of FuseMountOptions.workerModule. */
 export type WorkerFactory = (workerData: unknown) => WorkerHandlers;

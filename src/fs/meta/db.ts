@@ -191,7 +191,7 @@ export class MetaDb {
 
   /**
    * A consistent image of the whole database to ship (local-only tables included: `dirty_blocks` is
-   * dropped by `writeImage` when the image is restored; the `garbage` journal is kept so a restored
+   * emptied by `FsMetadata` when the image is restored; the `garbage` journal is kept so a restored
    * filesystem finishes those deletions), with the header switched from WAL to rollback mode so
    * `Database.deserialize` can open it anywhere. Consecutive images share unchanged pages byte for byte.
    */

@@ -69,9 +69,9 @@ CREATE TABLE IF NOT EXISTS objects (
   size         INTEGER NOT NULL, -- plaintext length in bytes (a block's length, trailing zeros trimmed)
   stored_size  INTEGER NOT NULL, -- encoded (compressed + encrypted) length in bytes as stored
   stored       INTEGER NOT NULL, -- 1 = upload succeeded; 0 = upload started but not (known to be) finished
-  zeroed_after INTEGER NOT NULL  -- metadata sequence number of the newest snapshot taken when refcount
-                                 -- last became 0 (or the row was created): the object may be deleted from
-                                 -- the store once a snapshot with a higher sequence number is uploaded
+  zeroed_after INTEGER NOT NULL  -- newest metadata generation taken when refcount last became 0 (or the
+                                 -- row was created): the object may be deleted from the store once a
+                                 -- generation with a higher number (snapshot or log) has been shipped
 );
 CREATE INDEX IF NOT EXISTS objects_hash ON objects (hash);
 -- The removal queue scans only unused objects.
@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS blocks (
 -- Objects -> blocks, for fsck-style checks.
 CREATE INDEX IF NOT EXISTS blocks_object ON blocks (object);
 
--- Local only (emptied in uploaded snapshots): blocks whose cache file is newer than the block map.
+-- Local only (shipped images may carry rows; a restore deletes them): blocks whose cache file is newer than the block map.
 -- Written when a block first goes dirty, deleted when its upload is committed; after a crash these rows
 -- say which cache files must still be uploaded.
 CREATE TABLE IF NOT EXISTS dirty_blocks (

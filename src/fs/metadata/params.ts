@@ -1,6 +1,7 @@
 // The filesystem parameters object `meta/params`: fixed at mkfs, read and checked (zod) at every open.
 import { z } from "zod";
 import type { Backend } from "../store/backend.ts";
+import { parseJsonWith } from "../../schema-issue.ts";
 import { UserError } from "../../user-error.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { PARAMS_KEY } from "../store/object-names.ts";
@@ -24,18 +25,9 @@ export class FsParamsError extends UserError {
 
 /** Parses the decrypted bytes of `meta/params`; a malformed object is one FsParamsError naming the problem. */
 export function parseParams(plain: Uint8Array): FsParams {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(plain));
-  } catch {
-    throw new FsParamsError("not JSON");
-  }
-  const r = FsParamsSchema.safeParse(json);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new FsParamsError(`${i.path.join(".") || "object"}: ${i.message}`);
-  }
-  return r.data;
+  const r = parseJsonWith(FsParamsSchema, new TextDecoder().decode(plain), "object");
+  if (!r.ok) throw new FsParamsError(r.problem);
+  return r.value;
 }
 
 export async function writeParams(backend: Backend, codec: ObjectCodec, p: FsParams): Promise<void> {

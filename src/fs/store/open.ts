@@ -1,6 +1,6 @@
 // Opens a storage URL with its credentials: the raw backend wrapped in retry and concurrency-limit decorators.
-import { homedir } from "node:os";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { loadConfig } from "@smithy/core/config";
 import type { ObservableBackend } from "./backend.ts";
 import { LimitBackend } from "./limit.ts";
 import { LocalBackend } from "./local.ts";
@@ -50,24 +50,20 @@ function numberOption(opts: Record<string, string | true>, name: string): number
   return n;
 }
 
-/** The region from the AWS environment or shared config file (profile AWS_PROFILE or default). */
-export function awsConfiguredRegion(env = process.env): string | undefined {
-  if (env.AWS_REGION) return env.AWS_REGION;
-  if (env.AWS_DEFAULT_REGION) return env.AWS_DEFAULT_REGION;
-  const file = env.AWS_CONFIG_FILE ?? `${homedir()}/.aws/config`;
-  if (!existsSync(file)) return undefined;
-  const profile = env.AWS_PROFILE ?? "default";
-  const header = profile === "default" ? ["[default]", "[profile default]"] : [`[profile ${profile}]`];
-  let inSection = false;
-  for (const raw of readFileSync(file, "utf8").split("\n")) {
-    const line = raw.trim();
-    if (line.startsWith("[")) inSection = header.includes(line.replace(/\s+/g, " "));
-    else if (inSection) {
-      const m = /^region\s*=\s*(\S+)/.exec(line);
-      if (m) return m[1];
-    }
-  }
-  return undefined;
+/**
+ * The region the AWS tools would use, read by the SDK's own loader (profile selection, file locations and
+ * INI syntax as the SDK has them): AWS_REGION (or the AWS CLI's AWS_DEFAULT_REGION), else `region` of the
+ * profile AWS_PROFILE (default "default") in AWS_CONFIG_FILE (default ~/.aws/config). Undefined when unset.
+ */
+export function awsConfiguredRegion(): Promise<string | undefined> {
+  return loadConfig<string | undefined>(
+    {
+      environmentVariableSelector: (env) => env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+      configFileSelector: (profile) => profile.region || undefined,
+      default: () => undefined,
+    },
+    { ignoreCache: true }, // read the file now, not a copy cached by an earlier call in this process
+  )();
 }
 
 /** The raw backend for a location, without decorators (tests and benchmarks use this directly). */
@@ -108,10 +104,13 @@ export function openRawBackend(loc: StorageLocation, creds: BackendCredentials =
     caPath: caPath as string | undefined,
   };
   if (loc.kind === "s3") {
-    const explicit = (opts.region as string | undefined) ?? loc.region ?? awsConfiguredRegion();
-    // (The region option wins over the URL's, as the more specific setting.)
-    // Without a known region, start at us-east-1 and let the SDK follow S3's 301 to the bucket's region.
-    return new S3Backend({ ...common, region: explicit ?? "us-east-1", followRegionRedirects: explicit === undefined });
+    // The region option wins over the URL's, as the more specific setting. Without either, the AWS
+    // environment or config file names it when the first request is made; without those, start at us-east-1.
+    // Either way the SDK follows S3's 301 to the bucket's region.
+    const explicit = (opts.region as string | undefined) ?? loc.region;
+    if (explicit !== undefined) return new S3Backend({ ...common, region: explicit });
+    const region = async () => (await awsConfiguredRegion()) ?? "us-east-1";
+    return new S3Backend({ ...common, region, followRegionRedirects: true });
   }
   const tls = !opts["no-ssl"];
   const port = loc.port ?? (tls ? 443 : 80);

@@ -19,7 +19,8 @@ export interface S3BackendOptions {
   bucket: string;
   /** Prepended literally to every key (S3QL semantics). */
   prefix: string;
-  region: string;
+  /** A region name, or a function the SDK calls for it on the first request (the AWS config chain). */
+  region: string | (() => Promise<string>);
   /** For S3-compatible services: "http(s)://host:port"; path-style addressing is used. */
   endpoint?: string;
   /** Ask the SDK to follow 301 "wrong region" answers (AWS when the region was not given). */

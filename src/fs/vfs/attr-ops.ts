@@ -1,20 +1,10 @@
 // Attribute operations: getattr, setattr (chmod/chown/truncate/utimens with ctime rules), access, statfs.
 import type { AttrOut, RequestContext, SetattrIn, StatfsOut } from "../fuse/raw-fs.ts";
 import { EACCES, EINVAL, EISDIR, FuseError } from "../fuse/errno.ts";
+import { FATTR, R_OK, W_OK, X_OK } from "../fuse/kernel.ts";
 import { ACL_ACCESS_XATTR, chmodAcl } from "../posix-acl.ts";
 import { ATTR_TTL, type VfsCore, S_IFMT, S_ISGID, S_ISUID, isDir, isReg, nowNs } from "./core.ts";
 
-export const FATTR_MODE = 1 << 0;
-export const FATTR_UID = 1 << 1;
-export const FATTR_GID = 1 << 2;
-export const FATTR_SIZE = 1 << 3;
-export const FATTR_ATIME = 1 << 4;
-export const FATTR_MTIME = 1 << 5;
-export const FATTR_FH = 1 << 6;
-export const FATTR_ATIME_NOW = 1 << 7;
-export const FATTR_MTIME_NOW = 1 << 8;
-export const FATTR_CTIME = 1 << 10;
-export const FATTR_KILL_SUIDGID = 1 << 11;
 
 const NS = 1_000_000_000n;
 /** sec may arrive as the unsigned reading of a negative i64 (pre-1970): fold it back to signed. */
@@ -38,7 +28,7 @@ export function getattr(c: VfsCore, nodeid: number): AttrOut {
  */
 export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, a: SetattrIn): Promise<AttrOut> {
   const v = a.valid;
-  if (v & FATTR_SIZE) {
+  if (v & FATTR.SIZE) {
     const i = c.get(nodeid);
     if (isDir(i)) throw new FuseError(EISDIR);
     if (!isReg(i)) throw new FuseError(EINVAL);
@@ -48,28 +38,28 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
   const now = nowNs();
   const i = c.get(nodeid); // fresh: other requests may have run while resize awaited
   let acl: Uint8Array | null = null;
-  if (v & FATTR_MODE) {
+  if (v & FATTR.MODE) {
     // the kernel already applied the SGID and kill-suid rules (setattr_prepare / notify_change)
     i.mode = (i.mode & S_IFMT) | (a.mode & 0o7777);
     // an access ACL follows the mode (posix_acl_chmod); the kernel forgets its cached copy after SETATTR
     const old = c.inodes.getXattr(nodeid, ACL_ACCESS_XATTR);
     acl = old && chmodAcl(old, i.mode);
   }
-  if (v & (FATTR_UID | FATTR_GID)) {
-    if (v & FATTR_UID) i.uid = a.uid;
-    if (v & FATTR_GID) i.gid = a.gid;
+  if (v & (FATTR.UID | FATTR.GID)) {
+    if (v & FATTR.UID) i.uid = a.uid;
+    if (v & FATTR.GID) i.gid = a.gid;
     // chown drops set-user-ID and (if group-executable) set-group-ID unless the kernel sent the new mode itself
-    if (!(v & FATTR_MODE) && !isDir(i)) {
+    if (!(v & FATTR.MODE) && !isDir(i)) {
       i.mode &= ~S_ISUID;
       if (i.mode & 0o010) i.mode &= ~S_ISGID;
     }
   }
-  if (v & FATTR_KILL_SUIDGID && !isDir(i)) i.mode &= ~(S_ISUID | S_ISGID);
-  if (v & FATTR_ATIME_NOW) i.atimeNs = now;
-  else if (v & FATTR_ATIME) i.atimeNs = ts(a.atime, a.atimensec);
-  if (v & FATTR_MTIME_NOW) i.mtimeNs = now;
-  else if (v & FATTR_MTIME) i.mtimeNs = ts(a.mtime, a.mtimensec);
-  i.ctimeNs = v & FATTR_CTIME ? ts(a.ctime, a.ctimensec) : now;
+  if (v & FATTR.KILL_SUIDGID && !isDir(i)) i.mode &= ~(S_ISUID | S_ISGID);
+  if (v & FATTR.ATIME_NOW) i.atimeNs = now;
+  else if (v & FATTR.ATIME) i.atimeNs = ts(a.atime, a.atimensec);
+  if (v & FATTR.MTIME_NOW) i.mtimeNs = now;
+  else if (v & FATTR.MTIME) i.mtimeNs = ts(a.mtime, a.mtimensec);
+  i.ctimeNs = v & FATTR.CTIME ? ts(a.ctime, a.ctimensec) : now;
   c.tx(() => {
     if (acl) c.inodes.setXattr(nodeid, ACL_ACCESS_XATTR, acl); // in the same commit as the mode
     c.inodes.update(i);
@@ -77,9 +67,6 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
   return { attrValid: ATTR_TTL, attr: c.attr(i) };
 }
 
-const R_OK = 4;
-const W_OK = 2;
-const X_OK = 1;
 
 /** access(2): mode bits against the caller (root passes, except X needs an x bit on non-directories). */
 export function access(c: VfsCore, ctx: RequestContext, nodeid: number, mask: number): void {

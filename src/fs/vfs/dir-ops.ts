@@ -3,7 +3,8 @@ import type { DirentSink } from "../fuse/raw-fs.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
 import type { VfsCore } from "./core.ts";
 
-const PAGE = 256;
+/** Directory entries read from SQLite per query while filling a listing. */
+const LISTING_BATCH = 256;
 const DT_DIR = 4;
 
 export function readdir(c: VfsCore, nodeid: number, offset: number, out: DirentSink, plus: boolean): void {
@@ -23,7 +24,7 @@ export function readdir(c: VfsCore, nodeid: number, offset: number, out: DirentS
   }
   let after = Math.max(0, offset - 2);
   for (;;) {
-    const rows = c.entries.list(nodeid, after, PAGE);
+    const rows = c.entries.list(nodeid, after, LISTING_BATCH);
     for (const e of rows) {
       const i = c.inodes.get(e.inode);
       if (!i) continue;
@@ -33,6 +34,6 @@ export function readdir(c: VfsCore, nodeid: number, offset: number, out: DirentS
       } else if (!out.add(e.name, i.id, i.mode >> 12, e.id + 2)) return;
       after = e.id;
     }
-    if (rows.length < PAGE) return;
+    if (rows.length < LISTING_BATCH) return;
   }
 }

@@ -10,10 +10,7 @@ import type { Inode } from "../meta/inodes.ts";
 import {
   type VfsCore, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, isDir, nowNs,
 } from "./core.ts";
-
-const RENAME_NOREPLACE = 1;
-const RENAME_EXCHANGE = 2;
-const PATH_MAX = 4096;
+import { PATH_MAX, RENAME_EXCHANGE, RENAME_NOREPLACE } from "../fuse/kernel.ts";
 
 export function lookup(c: VfsCore, parent: number, name: string): EntryOut {
   // With export support the kernel asks LOOKUP(node, ".") for a node it no longer holds, whatever its kind,

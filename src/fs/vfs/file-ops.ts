@@ -3,14 +3,9 @@ import type { OpenOut, RequestContext } from "../fuse/raw-fs.ts";
 import { EBADF, EFBIG, EINVAL, ENOSPC, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
 import { MAX_FILE_SIZE } from "./attr-ops.ts";
 import { blockKey } from "../blocks/cache.ts";
+import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_DIRECT, O_TRUNC, O_WRONLY, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
 import { makeNode } from "./entry-ops.ts";
-
-const O_TRUNC = 0o1000;
-const O_ACCMODE = 3;
-const O_WRONLY = 1;
-const O_DIRECT = 0o40000;
-const FOPEN_KEEP_CACHE = 1 << 1;
 
 export async function open(c: VfsCore, nodeid: number, flags: number): Promise<OpenOut> {
   const i = c.get(nodeid);
@@ -22,13 +17,13 @@ export async function open(c: VfsCore, nodeid: number, flags: number): Promise<O
   // All changes pass through this mount, so the kernel's page cache stays valid across opens; except
   // around O_DIRECT, which bypasses it: such an open drops the cached pages, so a buffered read after
   // direct I/O never sees what the cache held before.
-  return { fh, openFlags: flags & O_DIRECT ? 0 : FOPEN_KEEP_CACHE };
+  return { fh, openFlags: flags & O_DIRECT ? 0 : FOPEN.KEEP_CACHE };
 }
 
 export function create(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number) {
   const i = makeNode(c, ctx, parent, name, (mode & 0o7777) | S_IFREG, 0, umask);
   const fh = c.openHandle(i.id, flags);
-  return { entry: c.entry(i), open: { fh, openFlags: FOPEN_KEEP_CACHE } };
+  return { entry: c.entry(i), open: { fh, openFlags: FOPEN.KEEP_CACHE } };
 }
 
 /** The pieces of [offset, offset + len) block by block: block number, offset in it, length, bytes before it. */
@@ -106,8 +101,6 @@ export function fsync(c: VfsCore, nodeid: number): void {
   c.db.sync();
 }
 
-const FALLOC_FL_KEEP_SIZE = 1;
-
 export function fallocate(c: VfsCore, nodeid: number, offset: number, length: number, mode: number): void {
   if (mode & ~FALLOC_FL_KEEP_SIZE) throw new FuseError(EOPNOTSUPP);
   const i = c.get(nodeid);
@@ -120,9 +113,6 @@ export function fallocate(c: VfsCore, nodeid: number, offset: number, length: nu
   i.ctimeNs = nowNs();
   c.inodes.update(i);
 }
-
-const SEEK_DATA = 3;
-const SEEK_HOLE = 4;
 
 /**
  * SEEK_DATA / SEEK_HOLE: a block holds data from its start for as many bytes as its cache file or

@@ -1,11 +1,10 @@
 // Extended attributes: set (CREATE/REPLACE flags, values up to 64 KiB), get, list, remove; each change sets ctime.
 import { E2BIG, EEXIST, EINVAL, ENODATA, ERANGE, FuseError } from "../fuse/errno.ts";
+import { XATTR_CREATE, XATTR_REPLACE } from "../fuse/kernel.ts";
 import type { RequestContext } from "../fuse/raw-fs.ts";
 import { ACL_ACCESS_XATTR, applyAccessAcl, isAclName } from "../posix-acl.ts";
 import { type VfsCore, nowNs } from "./core.ts";
 
-const XATTR_CREATE = 1;
-const XATTR_REPLACE = 2;
 export const XATTR_SIZE_MAX = 65536;
 const XATTR_NAME_MAX = 255;
 

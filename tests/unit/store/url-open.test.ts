@@ -146,17 +146,43 @@ describe("openBackend", () => {
     await s3ql.close();
   }, 5000);
 
-  test("region from the AWS environment or config file", () => {
+  test("region from the AWS environment or config file, read by the SDK's loader (temp HOME, AWS_CONFIG_FILE)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "coffer-aws-"));
+    const keys = ["HOME", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_PROFILE"] as const;
+    const saved = keys.map((k) => [k, process.env[k]] as const);
+    const setEnv = (vars: Partial<Record<(typeof keys)[number], string>>) => {
+      for (const k of keys) delete process.env[k];
+      Object.assign(process.env, { HOME: dir }, vars);
+    };
     try {
       const cfg = join(dir, "config");
       writeFileSync(cfg, "[default]\nregion = eu-west-3\n[profile work]\nregion=sa-east-1\n");
-      expect(awsConfiguredRegion({ AWS_REGION: "us-west-2" })).toBe("us-west-2");
-      expect(awsConfiguredRegion({ AWS_CONFIG_FILE: cfg })).toBe("eu-west-3");
-      expect(awsConfiguredRegion({ AWS_CONFIG_FILE: cfg, AWS_PROFILE: "work" })).toBe("sa-east-1");
-      expect(awsConfiguredRegion({ AWS_CONFIG_FILE: join(dir, "none") })).toBeUndefined();
+      await Bun.write(join(dir, ".aws", "config"), "[default]\nregion = ap-south-1\n"); // creates .aws/
+      setEnv({ AWS_REGION: "us-west-2", AWS_CONFIG_FILE: cfg });
+      expect(await awsConfiguredRegion()).toBe("us-west-2");
+      setEnv({ AWS_DEFAULT_REGION: "ca-central-1" });
+      expect(await awsConfiguredRegion()).toBe("ca-central-1");
+      setEnv({});
+      expect(await awsConfiguredRegion()).toBe("ap-south-1"); // $HOME/.aws/config
+      setEnv({ AWS_CONFIG_FILE: cfg });
+      expect(await awsConfiguredRegion()).toBe("eu-west-3");
+      setEnv({ AWS_CONFIG_FILE: cfg, AWS_PROFILE: "work" });
+      expect(await awsConfiguredRegion()).toBe("sa-east-1");
+      // the S3 backend asks the same chain when neither the URL nor an option names a region
+      const b = openRawBackend(parseStorageUrl("s3://bkt")) as S3Backend;
+      expect(await b.client.config.region()).toBe("sa-east-1");
+      await b.close();
+      setEnv({ AWS_CONFIG_FILE: join(dir, "none") });
+      expect(await awsConfiguredRegion()).toBeUndefined();
+      const fallback = openRawBackend(parseStorageUrl("s3://bkt")) as S3Backend;
+      expect(await fallback.client.config.region()).toBe("us-east-1");
+      await fallback.close();
     } finally {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 5000);
+  }, 15000);
 });

@@ -1,9 +1,9 @@
 // Opcode-table entries for directories: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR, FSYNCDIR.
 import type { DirentBuffer } from "../codec.ts";
-import { FUSE_FSYNC_FDATASYNC, fuse_fsync_in, fuse_open_in, fuse_read_in, fuse_release_in, Opcode } from "../kernel.ts";
+import { fuse_open_in, fuse_read_in, fuse_release_in, Opcode } from "../kernel.ts";
 import { FORWARD } from "../forward.ts";
 import { empty, op, type OpDef } from "./op.ts";
-import { encodeOpenOut } from "./file.ts";
+import { encodeOpenOut, fsyncIn } from "./file.ts";
 
 const readIn = (r: import("../codec.ts").Req) => ({
   fh: r.u64(fuse_read_in.offsets.fh), offset: r.u64(fuse_read_in.offsets.offset), size: r.u32(fuse_read_in.offsets.size),
@@ -15,6 +15,20 @@ function direntReply(w: import("../codec.ts").ReplyBuf, d: DirentBuffer): void {
   else w.tail = d.u8.subarray(d.base, d.pos);
 }
 
+/** READDIR and READDIRPLUS: the method fills a packer of the requested size; a Worker's may FORWARD instead. */
+function listing(opcode: number, name: string, method: "readdir" | "readdirplus"): OpDef {
+  return op({
+    opcode, name, method, worker: true,
+    decode: readIn,
+    call: (fs, c, a, env) => {
+      const d = env.dirents(a.size);
+      const p = fs[method](c, c.nodeid, a.fh, a.offset, d);
+      return p === FORWARD ? p : p instanceof Promise ? p.then(() => d) : d;
+    },
+    encode: direntReply,
+  });
+}
+
 export const dirOps: OpDef[] = [
   op({
     opcode: Opcode.OPENDIR, name: "OPENDIR", method: "opendir", worker: true,
@@ -22,26 +36,8 @@ export const dirOps: OpDef[] = [
     call: (fs, c, a) => fs.opendir(c, c.nodeid, a.flags),
     encode: encodeOpenOut,
   }),
-  op({
-    opcode: Opcode.READDIR, name: "READDIR", method: "readdir", worker: true,
-    decode: readIn,
-    call: (fs, c, a, env) => {
-      const d = env.dirents(a.size);
-      const p = fs.readdir(c, c.nodeid, a.fh, a.offset, d);
-      return p === FORWARD ? p : p instanceof Promise ? p.then(() => d) : d;
-    },
-    encode: direntReply,
-  }),
-  op({
-    opcode: Opcode.READDIRPLUS, name: "READDIRPLUS", method: "readdirplus", worker: true,
-    decode: readIn,
-    call: (fs, c, a, env) => {
-      const d = env.dirents(a.size);
-      const p = fs.readdirplus(c, c.nodeid, a.fh, a.offset, d);
-      return p === FORWARD ? p : p instanceof Promise ? p.then(() => d) : d;
-    },
-    encode: direntReply,
-  }),
+  listing(Opcode.READDIR, "READDIR", "readdir"),
+  listing(Opcode.READDIRPLUS, "READDIRPLUS", "readdirplus"),
   op({
     opcode: Opcode.RELEASEDIR, name: "RELEASEDIR", method: "releasedir", worker: true,
     decode: (r) => ({ fh: r.u64(fuse_release_in.offsets.fh) }),
@@ -50,7 +46,7 @@ export const dirOps: OpDef[] = [
   }),
   op({
     opcode: Opcode.FSYNCDIR, name: "FSYNCDIR", method: "fsyncdir",
-    decode: (r) => ({ fh: r.u64(fuse_fsync_in.offsets.fh), datasync: (r.u32(fuse_fsync_in.offsets.fsync_flags) & FUSE_FSYNC_FDATASYNC) !== 0 }),
+    decode: fsyncIn,
     call: (fs, c, a) => fs.fsyncdir(c, c.nodeid, a.fh, a.datasync),
     encode: empty,
   }),

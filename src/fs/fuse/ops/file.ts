@@ -1,5 +1,5 @@
 // Opcode-table entries for open files: OPEN, CREATE, READ, WRITE, FLUSH, RELEASE, FSYNC, FALLOCATE, LSEEK, COPY_FILE_RANGE.
-import { encodeEntryOut, setU64, type ReplyBuf } from "../codec.ts";
+import { encodeEntryOut, setU64, type ReplyBuf, type Req } from "../codec.ts";
 import {
   FUSE_FSYNC_FDATASYNC, fuse_copy_file_range_in, fuse_create_in, fuse_entry_out, fuse_fallocate_in, fuse_flush_in,
   fuse_fsync_in, fuse_lseek_in, fuse_lseek_out, fuse_open_in, fuse_open_out, fuse_read_in, fuse_release_in,
@@ -15,6 +15,11 @@ export function encodeOpenOut(w: ReplyBuf, o: OpenOut): void {
 }
 
 const u32Reply = (w: ReplyBuf, n: number) => w.dv.setUint32(w.take(fuse_write_out.size), n, true);
+
+/** FSYNC and FSYNCDIR bodies: the handle and whether only the data must reach stable storage. */
+export const fsyncIn = (r: Req) => ({
+  fh: r.u64(fuse_fsync_in.offsets.fh), datasync: (r.u32(fuse_fsync_in.offsets.fsync_flags) & FUSE_FSYNC_FDATASYNC) !== 0,
+});
 
 export const fileOps: OpDef[] = [
   op({
@@ -68,7 +73,7 @@ export const fileOps: OpDef[] = [
   }),
   op({
     opcode: Opcode.FSYNC, name: "FSYNC", method: "fsync",
-    decode: (r) => ({ fh: r.u64(fuse_fsync_in.offsets.fh), datasync: (r.u32(fuse_fsync_in.offsets.fsync_flags) & FUSE_FSYNC_FDATASYNC) !== 0 }),
+    decode: fsyncIn,
     call: (fs, c, a) => fs.fsync(c, c.nodeid, a.fh, a.datasync),
     encode: empty,
   }),
