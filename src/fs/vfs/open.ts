@@ -68,7 +68,7 @@ export async function createFilesystemOnStore(backend: Backend, keys: FsKeys, op
  * snapshot (it may hold changes not uploaded yet), else the store's snapshot. A store older than what
  * this cache already uploaded is a rollback and refuses to open.
  */
-async function prepareMetadata(backend: Backend, codec: ObjectCodec, cacheDir: string, log: (l: string) => void): Promise<LocalState> {
+export async function prepareMetadata(backend: Backend, codec: ObjectCodec, cacheDir: string, log: (l: string) => void): Promise<LocalState> {
   const dbPath = join(cacheDir, "metadata.db");
   const seqs = await listSnapshots(backend);
   const storeSeq = seqs.length ? seqs[seqs.length - 1] : null;
