@@ -17,7 +17,7 @@ import {
   statSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { Backend } from "../store/backend.ts";
+import { type Backend, isTransient } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { objectKey } from "../meta/blockmap.ts";
 import type { ObjectCodec } from "./object-codec.ts";
@@ -51,6 +51,23 @@ export interface BlockCacheOptions {
   codec: ObjectCodec;
   map: BlockMap;
   log: (line: string) => void;
+  /**
+   * How long a read waits for a block the store does not deliver (an outage) before it fails with EIO
+   * (default 30 s). Writes that need a block's old data wait without a limit: a transient outage never
+   * turns into an error for a writer.
+   */
+  readTimeoutMs?: number;
+}
+
+/** Default bound on a read's wait for the store. */
+export const READ_TIMEOUT_MS = 30_000;
+
+/** The store did not deliver a block in time: the read fails (EIO), the download goes on in the background. */
+export class BlockReadTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BlockReadTimeoutError";
+  }
 }
 
 export class BlockCache {
@@ -73,6 +90,10 @@ export class BlockCache {
   private genCounter = 0;
   /** Called when a block goes dirty (the upload queue's wake-up). */
   onDirty: () => void = () => {};
+  /** Called while a writer waits for room (the upload queue then uploads every dirty block, due or not). */
+  onFull: () => void = () => {};
+  /** Writers waiting for room: resolved whenever a block becomes clean or goes away. */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly o: BlockCacheOptions) {
     this.blockSize = o.blockSize;
@@ -198,9 +219,11 @@ export class BlockCache {
 
   /**
    * Makes block (inode, blkno) readable synchronously: downloads it into the cache unless it is
-   * cached or a hole. Concurrent callers for the same block share one download.
+   * cached or a hole. Concurrent callers for the same block share one download. A reader (`patient`
+   * false) gives up after readTimeoutMs with BlockReadTimeoutError; a writer (`patient`) waits as long
+   * as the store takes.
    */
-  async ensure(inode: number, blkno: number): Promise<void> {
+  async ensure(inode: number, blkno: number, patient = false): Promise<void> {
     const key = blockKey(inode, blkno);
     for (;;) {
       const c = this.files.get(key);
@@ -210,15 +233,65 @@ export class BlockCache {
       }
       const objId = this.o.map.get(inode, blkno);
       if (objId === null) return; // a hole
-      const pending = this.loading.get(key);
-      if (pending) {
-        await pending;
+      let p = this.loading.get(key);
+      if (!p) {
+        p = this.download(key, inode, blkno, objId).finally(() => this.loading.delete(key));
+        this.loading.set(key, p);
+      }
+      if (!patient) {
+        await this.withReadDeadline(p, key);
         continue;
       }
-      const p = this.download(key, inode, blkno, objId).finally(() => this.loading.delete(key));
-      this.loading.set(key, p);
-      await p;
+      try {
+        await p;
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        await Bun.sleep(1000); // the retry layer gave up for now; a writer keeps waiting for the store
+      }
     }
+  }
+
+  private withReadDeadline(p: Promise<void>, key: string): Promise<void> {
+    const ms = this.o.readTimeoutMs ?? READ_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const last = (this.o.backend as { stats?: () => { lastError: { message: string } | null } }).stats?.().lastError;
+        const why = `read of block ${key}: the store ${this.o.backend.description} has not delivered it for ${Math.round(ms / 1000)} s` +
+          `${last ? ` (last error: ${last.message})` : ""}; answering EIO, the download goes on in the background`;
+        this.o.log(why);
+        reject(new BlockReadTimeoutError(why));
+      }, ms);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * True when the cache holds more than its size although every clean block that may go is gone: the
+   * rest is dirty, and a writer must wait for uploads (see waitForRoom).
+   */
+  full(): boolean {
+    if (this.bytes <= this.o.maxBytes) return false;
+    this.evict();
+    return this.bytes > this.o.maxBytes && this.dirty.size > 0;
+  }
+
+  /**
+   * Waits until the cache has room for more dirty data: writers block while the store is unreachable and
+   * the cache is full of data not yet uploaded, instead of failing. Re-checks at least every second.
+   */
+  async waitForRoom(): Promise<void> {
+    while (this.full()) {
+      this.onFull();
+      await Promise.race([new Promise<void>((r) => this.roomWaiters.push(r)), Bun.sleep(1000)]);
+    }
+  }
+
+  private roomFreed(): void {
+    const waiters = this.roomWaiters;
+    if (waiters.length === 0) return;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   private async download(key: string, inode: number, blkno: number, objId: number): Promise<void> {
@@ -296,6 +369,7 @@ export class BlockCache {
     const c = this.files.get(key);
     if (c) this.forgetFile(key, c);
     if (this.dirty.delete(key)) this.o.map.clearDirty(inode, blkno);
+    this.roomFreed();
   }
 
   /** Bytes held by the cache file of a block, or null when it is not cached. */
@@ -426,6 +500,7 @@ export class BlockCache {
     this.dirty.delete(key);
     this.o.map.clearDirty(d.inode, d.blkno);
     this.evict(); // a block that just became clean may be the first one allowed to go
+    this.roomFreed();
     return true;
   }
 

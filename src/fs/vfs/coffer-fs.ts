@@ -175,7 +175,17 @@ export class CofferFs implements RawFileSystem {
     await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
     const up = this.p.uploads.uploadedBytes;
     progress?.({ dirtyBytes: 0, uploadedBytes: up, phase: "metadata" });
-    if (this.p.metaSync.changed) await this.p.metaSync.upload();
+    // like the blocks, the metadata is retried for as long as the store takes (an outage never drops it)
+    // (one snapshot per flush: uploading it lets the removal queue change the database again)
+    for (let attempt = 0; this.p.metaSync.changed; attempt++) {
+      try {
+        await this.p.metaSync.upload();
+        break;
+      } catch (error) {
+        this.p.uploads.outage.failure(`metadata upload failed (will retry): ${(error as Error)?.message ?? error}`);
+        await Bun.sleep(Math.min(30_000, 100 * 2 ** Math.min(attempt, 9)));
+      }
+    }
     await this.p.removal.run();
     progress?.({ dirtyBytes: this.c.cache.stats().dirtyBytes, uploadedBytes: up, phase: "done" });
   }
