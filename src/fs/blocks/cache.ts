@@ -78,6 +78,11 @@ export class BlockCache {
   /** Dirty blocks -> generation (bumped on every change) and the time they first went dirty. */
   private readonly dirty = new Map<string, { gen: number; since: number; inode: number; blkno: number }>();
   private readonly loading = new Map<string, Promise<void>>();
+  /**
+   * Blocks downloaded but not yet used by the request that waited for them: not evicted until then, or
+   * a cache held at its size by waiting writers could evict each download before its reader runs.
+   */
+  private readonly justLoaded = new Set<string>();
   /** Cache files written since they were last fsynced (close syncs them, so a clean open can trust them). */
   private readonly unsynced = new Set<string>();
   /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
@@ -191,6 +196,7 @@ export class BlockCache {
     this.closeFd(key);
     this.files.delete(key);
     this.unsynced.delete(key);
+    this.justLoaded.delete(key);
     this.bytes -= c.size;
     if (c.mem) this.memBytes -= c.mem.length;
     else rmSync(this.path(key), { force: true });
@@ -212,6 +218,7 @@ export class BlockCache {
     const c = this.files.get(key);
     if (c) {
       this.touch(key, c);
+      this.justLoaded.delete(key);
       return true;
     }
     return this.o.map.get(inode, blkno) === null;
@@ -273,7 +280,12 @@ export class BlockCache {
   full(): boolean {
     if (this.bytes <= this.o.maxBytes) return false;
     this.evict();
-    return this.bytes > this.o.maxBytes && this.dirty.size > 0;
+    if (this.bytes <= this.o.maxBytes) return false;
+    // only dirty data makes a writer wait (clean blocks being downloaded or in use leave soon by themselves);
+    // this walk runs only while the cache is over its size
+    let dirtyBytes = 0;
+    for (const key of this.dirty.keys()) dirtyBytes += this.files.get(key)?.size ?? 0;
+    return dirtyBytes > this.o.maxBytes;
   }
 
   /**
@@ -310,6 +322,7 @@ export class BlockCache {
     }
     if (superseded()) return;
     this.writeFile(key, inode, blkno, plain, 0, true);
+    this.justLoaded.add(key);
     this.evict(key);
   }
 
@@ -461,7 +474,7 @@ export class BlockCache {
     if (this.bytes <= this.o.maxBytes) return;
     for (const [key, c] of this.files) {
       if (this.bytes <= this.o.maxBytes) break;
-      if (key === keep || this.dirty.has(key) || this.loading.has(key)) continue;
+      if (key === keep || this.dirty.has(key) || this.loading.has(key) || this.justLoaded.has(key)) continue;
       this.forgetFile(key, c);
     }
   }
