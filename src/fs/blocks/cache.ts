@@ -97,6 +97,12 @@ export class BlockCache {
   onDirty: () => void = () => {};
   /** Called while a writer waits for room (the upload queue then uploads every dirty block, due or not). */
   onFull: () => void = () => {};
+  /**
+   * Blocks that went dirty in the current synchronous run. If the transaction around it rolls back (a
+   * failed COMMIT: disk full), their markers are gone from the database, so memory must forget them too:
+   * their cache files (possibly half written) are dropped and the blocks read from the store again.
+   */
+  private dirtiedNow: string[] = [];
   /** Writers waiting for room: resolved whenever a block becomes clean or goes away. */
   private roomWaiters: (() => void)[] = [];
 
@@ -104,6 +110,23 @@ export class BlockCache {
     this.blockSize = o.blockSize;
     this.dir = join(o.dir, "blocks");
     mkdirSync(this.dir, { recursive: true });
+    o.map.onRollback(() => this.undoDirtiedNow());
+  }
+
+  private undoDirtiedNow(): void {
+    for (const key of this.dirtiedNow) {
+      if (!this.dirty.delete(key)) continue;
+      const c = this.files.get(key);
+      if (c) this.forgetFile(key, c);
+      const [inode, blkno] = key.split("-").map(Number);
+      try {
+        this.o.map.clearDirty(inode!, blkno!); // a marker committed earlier in this run, if any
+      } catch {
+        // disk still full: a marker without a file is dropped (and logged) at the next open
+      }
+      this.o.log(`cache: block ${key}: its write failed and was rolled back; the stored copy stays`);
+    }
+    this.dirtiedNow = [];
   }
 
   /**
@@ -406,6 +429,8 @@ export class BlockCache {
     }
     this.o.map.markDirty(inode, blkno); // durable marker (made durable by fsync / the next WAL sync)
     this.dirty.set(key, { gen: ++this.genCounter, since: monoNow(), inode, blkno });
+    if (this.dirtiedNow.length === 0) queueMicrotask(() => (this.dirtiedNow = []));
+    this.dirtiedNow.push(key);
     this.onDirty();
   }
 

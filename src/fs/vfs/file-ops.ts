@@ -1,6 +1,6 @@
 // File data operations: open/create, read, write at any offset, flush/release, fsync, fallocate, lseek.
 import type { OpenOut, RequestContext } from "../fuse/raw-fs.ts";
-import { EBADF, EFBIG, EINVAL, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
+import { EBADF, EFBIG, EINVAL, ENOSPC, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
 import { MAX_FILE_SIZE } from "./attr-ops.ts";
 import { blockKey } from "../blocks/cache.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
@@ -49,7 +49,21 @@ export async function read(c: VfsCore, nodeid: number, offset: number, size: num
   return out;
 }
 
+/** Disk full in the cache directory (a cache file write, or SQLite's "database or disk is full"). */
+const isDiskFull = (e: unknown): boolean =>
+  (e as { code?: string })?.code === "ENOSPC" || (e as { code?: string })?.code === "SQLITE_FULL" || /disk is full|ENOSPC/.test(String((e as Error)?.message));
+
 export async function write(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
+  try {
+    return await writeBlocks(c, nodeid, offset, data);
+  } catch (error) {
+    // the writer learns the disk is full (ENOSPC), not EIO; what it wrote before stays (docs/durability.md)
+    if (isDiskFull(error)) throw new FuseError(ENOSPC);
+    throw error;
+  }
+}
+
+async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
   const len = data.length;
   if (offset + len > MAX_FILE_SIZE) throw new FuseError(EFBIG);
   // `data` may view a reused request buffer: copy it only when we are about to await (a cold partial block,
