@@ -21,9 +21,7 @@ describe("store outage on a real mount (s3rver frozen for 20 s)", () => {
     s3 = await startS3rver();
     await s3.createBucket("outage");
     url = s3.url("outage", "fs");
-    box.addAuth(`s3c://127.0.0.1:${s3.port}/`, { "backend-login": s3.creds.login, "backend-password": s3.creds.password, "backend-options": "no-ssl,request-timeout=3" });
-    box.addAuth(url, { "fs-passphrase": "outage" });
-    expect((await box.coffer(["mkfs", "--authfile", box.authfile, url])).code).toBe(0);
+    await box.mkfsOnS3rver(url, s3.port, s3.creds, "outage", "no-ssl,request-timeout=3");
   }, 60_000);
   afterAll(async () => {
     s3?.resume();

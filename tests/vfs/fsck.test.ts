@@ -3,6 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { MetaDb } from "../../src/fs/meta/db.ts";
+import { objectKey } from "../../src/fs/meta/blockmap.ts";
 import { fsckStore } from "../../src/fs/fsck/fsck-store.ts";
 import type { FsckUi } from "../../src/fs/fsck/problem.ts";
 import { cleanupDirs, ctx, newWorld, randomData, readAll, resolve, ROOT, tempDir, type World, writeFile } from "./helpers.ts";
@@ -43,6 +44,16 @@ function editDb(cacheDir: string, fn: (db: MetaDb) => void): void {
   }
 }
 
+/** The store key of the object holding block `blkno` of /big. */
+function objectKeyOfBig(cacheDir: string, blkno: number): string {
+  let key = "";
+  editDb(cacheDir, (db) => {
+    const o = db.q("SELECT o.id, o.hash FROM blocks b JOIN objects o ON o.id = b.object JOIN entries e ON e.inode = b.inode WHERE e.name = 'big' AND b.blkno = ?").get(blkno) as { id: number; hash: string };
+    key = objectKey(o.id, o.hash);
+  });
+  return key;
+}
+
 async function dataKeys(w: World): Promise<string[]> {
   const out: string[] = [];
   for await (const o of w.backend.list("data/")) out.push(o.key);
@@ -70,12 +81,7 @@ describe("coffer fsck", () => {
 
   test("an object missing from the store and not cached: the block becomes a hole, the file is named", async () => {
     const { w, cacheDir } = await populated();
-    let key = "";
-    editDb(cacheDir, (db) => {
-      const o = db.q("SELECT o.id, o.hash FROM blocks b JOIN objects o ON o.id = b.object JOIN entries e ON e.inode = b.inode WHERE e.name = 'big' AND b.blkno = 1").get() as { id: number; hash: string };
-      key = `data/${o.hash.slice(0, 24)}-${o.id}`;
-    });
-    await w.backend.delete(key);
+    await w.backend.delete(objectKeyOfBig(cacheDir, 1));
     const cold = tempDir(); // a cache that does not hold the block
     const r = await fsck(w, cold);
     expect(r.titles).toEqual(["objects missing from the store"]);
@@ -88,12 +94,7 @@ describe("coffer fsck", () => {
 
   test("an object missing from the store but cached: uploaded again, nothing lost", async () => {
     const { w, cacheDir } = await populated();
-    let key = "";
-    editDb(cacheDir, (db) => {
-      const o = db.q("SELECT o.id, o.hash FROM blocks b JOIN objects o ON o.id = b.object JOIN entries e ON e.inode = b.inode WHERE e.name = 'big' AND b.blkno = 2").get() as { id: number; hash: string };
-      key = `data/${o.hash.slice(0, 24)}-${o.id}`;
-    });
-    await w.backend.delete(key);
+    await w.backend.delete(objectKeyOfBig(cacheDir, 2));
     const r = await fsck(w, cacheDir);
     expect(r.titles).toEqual(["objects missing from the store"]);
     expect(r.uploadedBlocks).toBe(1);
