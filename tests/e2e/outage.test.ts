@@ -50,7 +50,18 @@ describe("store outage on a real mount (s3rver frozen for 20 s)", () => {
     }
     expect(errors).toEqual([]);
     expect(n).toBeGreaterThan(20);
-    const um = await box.umount(mnt);
+    // one more outage, during umount: the first `coffer umount` is interrupted (Ctrl-C), a second one waits
+    await writeFile(join(mnt, `f${n}`), payload(n));
+    n++;
+    s3.pause();
+    const first = Bun.spawn([process.execPath, join(import.meta.dir, "../../bin/coffer"), "umount", mnt], { stdout: "ignore", stderr: "ignore" });
+    await Bun.sleep(3000);
+    first.kill("SIGINT");
+    await first.exited;
+    const second = box.umount(mnt);
+    await Bun.sleep(5000);
+    s3.resume();
+    const um = await second;
     expect(um.stderr).toBe("");
     expect(um.code).toBe(0);
     expect(box.log()).toMatch(/store error/); // the outage was seen, and said
