@@ -1,7 +1,9 @@
 // `coffer fsck` through the real CLI: clean → "no problems", an orphan object repaired in --batch, a mounted filesystem refused.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { LocalBackend } from "../../src/fs/store/local.ts";
 import { CofferSandbox } from "../support/coffer-cli.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 describe("coffer fsck (CLI)", () => {
   const box = new CofferSandbox();

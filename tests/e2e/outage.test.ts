@@ -1,9 +1,11 @@
 // s3rver frozen for 20 s during writes to a real mount: no application error; umount then stores everything (an empty-cache mount sees it).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CofferSandbox } from "../support/coffer-cli.ts";
 import { startS3rver, type S3rverHandle } from "../support/s3rver.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const payload = (i: number): Buffer => {
   const b = Buffer.alloc(300_000);

@@ -1,10 +1,12 @@
 // Disk full in the cache directory (a small tmpfs mounted by the test): the writer gets ENOSPC, memory and database agree, nothing written before is lost.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ENOSPC } from "../../src/fs/fuse/errno.ts";
 import { MetaDb } from "../../src/fs/meta/db.ts";
 import { cleanupDirs, ctx, errnoOf, newWorld, randomData, readAll, resolve, ROOT, tempDir, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const mounted: string[] = [];
 afterAll(() => {

@@ -1,5 +1,5 @@
 // coffer fsck in process: a clean filesystem has no problems; each injected fault is found, repaired, and gone the second time.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { MetaDb } from "../../src/fs/meta/db.ts";
@@ -7,6 +7,8 @@ import { dataObjectKey } from "../../src/fs/store/object-names.ts";
 import { fsckStore } from "../../src/fs/fsck/fsck-store.ts";
 import type { FsckUi } from "../../src/fs/fsck/problem.ts";
 import { cleanupDirs, ctx, newWorld, randomData, readAll, resolve, ROOT, tempDir, type World, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterAll(cleanupDirs);
 

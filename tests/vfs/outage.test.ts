@@ -1,5 +1,5 @@
 // Store outages in process: writers block on a full cache and go on afterwards, reads fail after a bounded wait, flush never gives up.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { BlockReadTimeoutError } from "../../src/fs/blocks/cache.ts";
@@ -8,6 +8,8 @@ import { MemoryBackend } from "../../src/fs/store/memory.ts";
 import { RetryBackend } from "../../src/fs/store/retry.ts";
 import { type OpenCofferFsOptions, createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
 import { cleanupDirs, ctx, randomData, readAll, resolve, ROOT, tempDir, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterAll(cleanupDirs);
 
