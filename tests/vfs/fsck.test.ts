@@ -3,7 +3,8 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { MetaDb } from "../../src/fs/meta/db.ts";
-import { dataObjectKey } from "../../src/fs/store/object-names.ts";
+import { LOG_PREFIX, dataObjectKey } from "../../src/fs/store/object-names.ts";
+import { listGenerations } from "../../src/fs/metadata/index.ts";
 import { fsckStore } from "../../src/fs/fsck/fsck-store.ts";
 import type { FsckUi } from "../../src/fs/fsck/problem.ts";
 import { cleanupDirs, ctx, newWorld, randomData, readAll, resolve, ROOT, tempDir, type World, writeFile } from "./helpers.ts";
@@ -182,5 +183,33 @@ describe("coffer fsck", () => {
     } finally {
       await fs.close();
     }
+  }, 30_000);
+
+  test("metadata logs are metadata: checked through the chain, never taken for orphans; a repair is a new generation", async () => {
+    const w = await newWorld(BS);
+    const fs = await w.open(tempDir());
+    await writeFile(fs, ROOT, "big", bigData);
+    await fs.flushAll(); // each flush ships a log after mkfs's snapshot
+    await writeFile(fs, ROOT, "small", smallData);
+    await fs.flushAll();
+    await fs.abandonForTests(); // the machine is lost: no final snapshot compacts the logs
+    const before = await listGenerations(w.backend);
+    expect(before.newest! - before.base!).toBe(2);
+    const logKeys = async () => {
+      const k: string[] = [];
+      for await (const o of w.backend.list(LOG_PREFIX)) k.push(o.key);
+      return k.sort();
+    };
+    const logs = await logKeys();
+    await w.backend.put(`data/${"cd".repeat(12)}-9998`, new Uint8Array(100)); // something to repair
+    const r = await fsck(w, tempDir()); // a fresh machine: snapshot + both logs from the store
+    expect(r.titles).toEqual(["store objects nothing refers to"]);
+    expect(await logKeys()).toEqual(logs);
+    const after = await listGenerations(w.backend);
+    expect(after.newest).toBe(before.newest! + 2); // published as backups restore does (+2: past a crashed mount's pending put)
+    expect(after.snapshots).toContain(after.newest!);
+    expect((await fsck(w, tempDir())).problems).toEqual([]);
+    expect(await readFresh(w, "big")).toEqual(bigData);
+    expect(await readFresh(w, "small")).toEqual(smallData); // only in the second log
   }, 30_000);
 });
