@@ -57,6 +57,15 @@ Examples:
   coffer stat /mnt/coffer
   coffer stat --json /mnt/coffer | jq .cache.dirtyBytes`,
   },
+  fsck: {
+    description: `Checks and repairs a filesystem that is not mounted (it takes the mount lock): the metadata database,
+the directory tree, link and reference counts, the cache files and the store's data objects. On a terminal it
+asks before each repair; --batch repairs without asking. Repairs are published as a new metadata generation.`,
+    after: `
+Examples:
+  coffer fsck local:///var/lib/coffer/store
+  coffer fsck --batch --authfile /etc/coffer/authinfo s3c://minio:9000/backups   # ExecStartPre`,
+  },
   ctl: {
     description: `Controls a mounted filesystem through its daemon, with the meanings of S3QL's s3qlctrl: flush the
 cache, drop it, store the metadata now, change the cache size, or change the log level. Only the user who

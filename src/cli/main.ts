@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { reportAndExit } from "./errors.ts";
 import { flushCommand } from "./flush.ts";
 import { addCtlCommands } from "./ctl-commands.ts";
+import { fsckCommand } from "./fsck.ts";
 import { mkfsCommand } from "./mkfs.ts";
 import { mountCommand } from "./mount.ts";
 import { provisionCommand } from "./provision.ts";
@@ -66,6 +67,16 @@ export function buildProgram(): Command {
     .argument("<mountpoint>")
     .option("--json", "print one JSON object")
     .action((mountpoint: string, opts) => statCommand(mountpoint, opts));
+
+  program
+    .command("fsck")
+    .description("check and repair a filesystem that is not mounted")
+    .argument("<url>", "storage URL given to mkfs")
+    .option("--batch", "repair without asking (for a service's ExecStartPre)")
+    .option("--authfile <file>", "authinfo file (default ~/.coffer/authinfo)")
+    .option("--cachedir <dir>", "the cache root the mounts use (default ~/.coffer/cache)")
+    .option("--force-unlock", "take over a mount lock left by another machine that is gone")
+    .action((url: string, opts) => fsckCommand(url, opts));
 
   addCtlCommands(program);
 

@@ -64,6 +64,17 @@ export class CofferSandbox {
     chmodSync(this.authfile, 0o600);
   }
 
+  /**
+   * Credentials for an s3rver at `port` (with extra backend options) and `coffer mkfs` of `url` on it;
+   * throws with the CLI's stderr when mkfs fails.
+   */
+  async mkfsOnS3rver(url: string, port: number, creds: { login: string; password: string }, passphrase: string, backendOptions = "no-ssl"): Promise<void> {
+    this.addAuth(`s3c://127.0.0.1:${port}/`, { "backend-login": creds.login, "backend-password": creds.password, "backend-options": backendOptions });
+    this.addAuth(url, { "fs-passphrase": passphrase });
+    const made = await coffer(["mkfs", "--authfile", this.authfile, url]);
+    if (made.code !== 0) throw new Error(`mkfs ${url} failed: ${made.stderr}`);
+  }
+
   /** `coffer mount` (daemon mode); remembers the mount for cleanup. */
   async mount(url: string, mountpoint: string, extra: string[] = []): Promise<RunResult> {
     const logFile = join(this.root, "mount.log");

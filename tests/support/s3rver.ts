@@ -12,6 +12,10 @@ export interface S3rverHandle {
   url(bucket: string, prefix?: string): string;
   creds: { login: string; password: string; options: { "no-ssl": true } };
   createBucket(name: string): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections hang unanswered, as in a network outage. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT); it answers what queued up meanwhile. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -80,8 +84,11 @@ export async function startS3rver(): Promise<S3rverHandle> {
       createBucket: async (name) => {
         await client.send(new CreateBucketCommand({ Bucket: name }));
       },
+      pause: () => void proc.kill("SIGSTOP"),
+      resume: () => void proc.kill("SIGCONT"),
       stop: async () => {
         client.destroy();
+        proc.kill("SIGCONT"); // a paused server cannot act on SIGTERM
         process.off("exit", reap);
         proc.kill(); // this PID only
         await proc.exited;

@@ -12,7 +12,7 @@ const SRC = resolve(import.meta.dir, "../../src");
 /**
  * The layers, highest first. A module may import from its own layer group and from any lower rank.
  * Longest matching prefix wins, so `fs/mount.ts` (the composition root) sits above `fs/vfs`.
- *   cli → daemon/mount → fs/admin → tui/provision → control → fs/vfs → fs/metadata → fs/blocks → fs/meta → fs/store → fs/crypto
+ *   cli → daemon/mount → fs/admin, fs/fsck → tui/provision → control → fs/vfs → fs/metadata → fs/blocks → fs/meta → fs/store → fs/crypto
  * fs/fuse (the kernel protocol) is beside the stack: vfs implements its interface, and it knows nothing
  * of store, meta, blocks, vfs or crypto (FORBIDDEN below). Leaves everyone may use: config, names, user-error.
  */
@@ -24,6 +24,7 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["fs/unlock.ts", 92],
   ["describe-error.ts", 85], // classifies the errors of every layer below the daemon
   ["fs/admin/", 80], // offline administration: passphrase, key rotation, metadata backups, clear
+  ["fs/fsck/", 80], // offline check and repair (holds the mount lock like fs/admin)
   ["tui/", 70],
   ["provision/", 70],
   ["control/", 60],

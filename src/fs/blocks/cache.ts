@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { fdatasyncFd, fsyncDir } from "../fsync.ts";
-import type { Backend } from "../store/backend.ts";
+import { type Backend, isTransient } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import type { ObjectCodec } from "./object-codec.ts";
@@ -54,6 +54,23 @@ export interface BlockCacheOptions {
   codec: ObjectCodec;
   map: BlockMap;
   log: (line: string) => void;
+  /**
+   * How long a read waits for a block the store does not deliver (an outage) before it fails with EIO
+   * (default 30 s). Writes that need a block's old data wait without a limit: a transient outage never
+   * turns into an error for a writer.
+   */
+  readTimeoutMs?: number;
+}
+
+/** Default bound on a read's wait for the store. */
+export const READ_TIMEOUT_MS = 30_000;
+
+/** The store did not deliver a block in time: the read fails (EIO), the download goes on in the background. */
+export class BlockReadTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BlockReadTimeoutError";
+  }
 }
 
 export class BlockCache {
@@ -64,6 +81,11 @@ export class BlockCache {
   /** Dirty blocks -> generation (bumped on every change) and the time they first went dirty. */
   private readonly dirty = new Map<string, { gen: number; since: number; inode: number; blkno: number }>();
   private readonly loading = new Map<string, Promise<void>>();
+  /**
+   * Blocks downloaded but not yet used by the request that waited for them: not evicted until then, or
+   * a cache held at its size by waiting writers could evict each download before its reader runs.
+   */
+  private readonly justLoaded = new Set<string>();
   /** Cache files written since they were last fsynced (close syncs them, so a clean open can trust them). */
   private readonly unsynced = new Set<string>();
   /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
@@ -78,6 +100,16 @@ export class BlockCache {
   downloadedBytes = 0;
   /** Called when a block goes dirty (the upload queue's wake-up). */
   onDirty: () => void = () => {};
+  /** Called while a writer waits for room (the upload queue then uploads every dirty block, due or not). */
+  onFull: () => void = () => {};
+  /**
+   * Blocks that went dirty in the current synchronous run. If the transaction around it rolls back (a
+   * failed COMMIT: disk full), their markers are gone from the database, so memory must forget them too:
+   * their cache files (possibly half written) are dropped and the blocks read from the store again.
+   */
+  private dirtiedNow: string[] = [];
+  /** Writers waiting for room: resolved whenever a block becomes clean or goes away. */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly o: BlockCacheOptions) {
     this.blockSize = o.blockSize;
@@ -86,6 +118,23 @@ export class BlockCache {
       mkdirSync(this.dir, { recursive: true });
       fsyncDir(o.dir); // the blocks/ name itself, before any file in it is relied on
     }
+    o.map.onRollback(() => this.undoDirtiedNow());
+  }
+
+  private undoDirtiedNow(): void {
+    for (const key of this.dirtiedNow) {
+      if (!this.dirty.delete(key)) continue;
+      const c = this.files.get(key);
+      if (c) this.forgetFile(key, c);
+      const [inode, blkno] = key.split("-").map(Number);
+      try {
+        this.o.map.clearDirty(inode!, blkno!); // a marker committed earlier in this run, if any
+      } catch {
+        // disk still full: a marker without a file is dropped (and logged) at the next open
+      }
+      this.o.log(`cache: block ${key}: its write failed and was rolled back; the stored copy stays`);
+    }
+    this.dirtiedNow = [];
   }
 
   /**
@@ -178,6 +227,7 @@ export class BlockCache {
     this.closeFd(key);
     this.files.delete(key);
     this.unsynced.delete(key);
+    this.justLoaded.delete(key);
     this.bytes -= c.size;
     if (c.mem) this.memBytes -= c.mem.length;
     else rmSync(this.path(key), { force: true });
@@ -199,6 +249,7 @@ export class BlockCache {
     const c = this.files.get(key);
     if (c) {
       this.touch(key, c);
+      this.justLoaded.delete(key);
       return true;
     }
     return this.o.map.get(inode, blkno) === null;
@@ -206,9 +257,11 @@ export class BlockCache {
 
   /**
    * Makes block (inode, blkno) readable synchronously: downloads it into the cache unless it is
-   * cached or a hole. Concurrent callers for the same block share one download.
+   * cached or a hole. Concurrent callers for the same block share one download. A reader (`patient`
+   * false) gives up after readTimeoutMs with BlockReadTimeoutError; a writer (`patient`) waits as long
+   * as the store takes.
    */
-  async ensure(inode: number, blkno: number): Promise<void> {
+  async ensure(inode: number, blkno: number, patient = false): Promise<void> {
     const key = blockKey(inode, blkno);
     for (;;) {
       const c = this.files.get(key);
@@ -218,15 +271,70 @@ export class BlockCache {
       }
       const objId = this.o.map.get(inode, blkno);
       if (objId === null) return; // a hole
-      const pending = this.loading.get(key);
-      if (pending) {
-        await pending;
+      let p = this.loading.get(key);
+      if (!p) {
+        p = this.download(key, inode, blkno, objId).finally(() => this.loading.delete(key));
+        this.loading.set(key, p);
+      }
+      if (!patient) {
+        await this.withReadDeadline(p, key);
         continue;
       }
-      const p = this.download(key, inode, blkno, objId).finally(() => this.loading.delete(key));
-      this.loading.set(key, p);
-      await p;
+      try {
+        await p;
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        await Bun.sleep(1000); // the retry layer gave up for now; a writer keeps waiting for the store
+      }
     }
+  }
+
+  private withReadDeadline(p: Promise<void>, key: string): Promise<void> {
+    const ms = this.o.readTimeoutMs ?? READ_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const last = (this.o.backend as { stats?: () => { lastError: { message: string } | null } }).stats?.().lastError;
+        const why = `read of block ${key}: the store ${this.o.backend.description} has not delivered it for ${Math.round(ms / 1000)} s` +
+          `${last ? ` (last error: ${last.message})` : ""}; answering EIO, the download goes on in the background`;
+        this.o.log(why);
+        reject(new BlockReadTimeoutError(why));
+      }, ms);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * True when the cache holds more than its size although every clean block that may go is gone: the
+   * rest is dirty, and a writer must wait for uploads (see waitForRoom).
+   */
+  full(): boolean {
+    if (this.bytes <= this.o.maxBytes) return false;
+    this.evict();
+    if (this.bytes <= this.o.maxBytes) return false;
+    // only dirty data makes a writer wait (clean blocks being downloaded or in use leave soon by themselves);
+    // this walk runs only while the cache is over its size
+    let dirtyBytes = 0;
+    for (const key of this.dirty.keys()) dirtyBytes += this.files.get(key)?.size ?? 0;
+    return dirtyBytes > this.o.maxBytes;
+  }
+
+  /**
+   * Waits until the cache has room for more dirty data: writers block while the store is unreachable and
+   * the cache is full of data not yet uploaded, instead of failing. Re-checks at least every second.
+   */
+  async waitForRoom(): Promise<void> {
+    while (this.full()) {
+      this.onFull();
+      await Promise.race([new Promise<void>((r) => this.roomWaiters.push(r)), Bun.sleep(1000)]);
+    }
+  }
+
+  private roomFreed(): void {
+    const waiters = this.roomWaiters;
+    if (waiters.length === 0) return;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   private async download(key: string, inode: number, blkno: number, objId: number): Promise<void> {
@@ -246,6 +354,7 @@ export class BlockCache {
     if (superseded()) return;
     this.downloadedBytes += plain.length;
     this.writeFile(key, inode, blkno, plain, 0, true);
+    this.justLoaded.add(key);
     this.evict(key);
   }
 
@@ -306,6 +415,7 @@ export class BlockCache {
     const c = this.files.get(key);
     if (c) this.forgetFile(key, c);
     if (this.dirty.delete(key)) this.o.map.clearDirty(inode, blkno);
+    this.roomFreed();
   }
 
   /** Bytes held by the cache file of a block, or null when it is not cached. */
@@ -342,6 +452,8 @@ export class BlockCache {
     }
     this.o.map.markDirty(inode, blkno); // durable marker (made durable by fsync / the next WAL sync)
     this.dirty.set(key, { gen: ++this.genCounter, since: monoNow(), inode, blkno });
+    if (this.dirtiedNow.length === 0) queueMicrotask(() => (this.dirtiedNow = []));
+    this.dirtiedNow.push(key);
     this.onDirty();
   }
 
@@ -410,7 +522,7 @@ export class BlockCache {
     if (this.bytes <= this.o.maxBytes) return;
     for (const [key, c] of this.files) {
       if (this.bytes <= this.o.maxBytes) break;
-      if (key === keep || this.dirty.has(key) || this.loading.has(key)) continue;
+      if (key === keep || this.dirty.has(key) || this.loading.has(key) || this.justLoaded.has(key)) continue;
       this.forgetFile(key, c);
     }
   }
@@ -466,6 +578,7 @@ export class BlockCache {
     this.dirty.delete(key);
     this.o.map.clearDirty(d.inode, d.blkno);
     this.evict(); // a block that just became clean may be the first one allowed to go
+    this.roomFreed();
     return true;
   }
 

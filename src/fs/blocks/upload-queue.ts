@@ -4,11 +4,13 @@
 // the put is one synchronous run: mark the object stored, and only if the block's generation is
 // unchanged point the block map at it and mark the block clean (otherwise the block stays dirty and is
 // uploaded again; the object just stored is unused and goes to the removal queue). A failed put leaves
-// the block dirty in the cache; it is retried on the next round.
+// the block dirty in the cache; it is retried on the next round, and by flush() for as long as it takes
+// (a transient outage never loses data or fails a flush; OutageLog says what is going on).
 import type { Backend } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import { type BlockCache, monoNow } from "./cache.ts";
+import { OutageLog } from "./outage-log.ts";
 import type { ObjectCodec } from "./object-codec.ts";
 
 export interface UploadQueueOptions {
@@ -23,6 +25,8 @@ export interface UploadQueueOptions {
   delayMs?: number;
   concurrency?: number;
   log: (line: string) => void;
+  /** Interval of the "store unreachable since …" line during an outage (default 30 s). */
+  outageReportMs?: number;
 }
 
 export interface UploadProgress {
@@ -44,15 +48,22 @@ export class UploadQueue {
   errors = 0;
   successes = 0;
   lastError: string | null = null;
+  readonly outage: OutageLog;
 
   constructor(private readonly o: UploadQueueOptions) {
     this.delayMs = o.delayMs ?? 5000;
     this.concurrency = o.concurrency ?? 4;
+    this.outage = new OutageLog(o.backend, o.log, o.outageReportMs);
+    // a writer waiting for room in a full cache: upload everything dirty now, due or not
+    o.cache.onFull = () => this.pump(true);
   }
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.pump(false), Math.min(1000, Math.max(50, this.delayMs / 2)));
+    this.timer = setInterval(() => {
+      this.pump(false);
+      if (this.inFlight.size > 0) this.outage.report(() => this.o.cache.stats().dirtyBytes);
+    }, Math.min(1000, Math.max(50, this.delayMs / 2)));
   }
 
   /** Stops the timer and waits for uploads in flight (dirty blocks stay dirty in the cache). */
@@ -84,12 +95,13 @@ export class UploadQueue {
         .then(() => {
           this.failedAt.delete(b.key);
           this.successes++;
+          this.outage.success();
         })
         .catch((e) => {
           this.errors++;
           this.failedAt.set(b.key, Date.now());
           this.lastError = `${(e as Error)?.message ?? e}`;
-          this.o.log(`upload of block ${b.key} failed (kept dirty, will retry): ${this.lastError}`);
+          this.outage.failure(`upload of a block failed (kept dirty, will retry): ${this.lastError}`);
         })
         .finally(() => {
           this.inFlight.delete(b.key);
@@ -101,9 +113,10 @@ export class UploadQueue {
 
   /**
    * Uploads every dirty block, including blocks dirtied while this runs, until none is left. Failed
-   * uploads are retried with backoff; after `maxFailures` failures in a row (no success between) it throws.
+   * uploads are retried with backoff (up to 30 s) for as long as it takes: a flush or an unmount during
+   * an outage waits for the store and says so now and then, it never gives up and drops data.
    */
-  async flush(progress?: (p: UploadProgress) => void, maxFailures = 10): Promise<void> {
+  async flush(progress?: (p: UploadProgress) => void): Promise<void> {
     const start = this.uploadedBytes;
     let streak = 0;
     // stats() walks every dirty block: report at most every 100 ms, so a flush of many blocks stays linear.
@@ -113,6 +126,7 @@ export class UploadQueue {
       reported = Date.now();
       progress({ dirtyBytes: this.o.cache.stats().dirtyBytes, uploadedBytes: this.uploadedBytes - start });
     };
+    let wake: Promise<void> | null = null; // one shared 1 s tick, not a timer per loop
     for (;;) {
       report();
       if (this.o.cache.dirtyCount() === 0 && this.inFlight.size === 0) return;
@@ -123,12 +137,16 @@ export class UploadQueue {
         await Bun.sleep(5);
         continue;
       }
-      await Promise.race(this.inFlight.values());
+      // wakes at least every second while uploads hang in the retry layer, to tell about an outage
+      wake ??= Bun.sleep(1000).then(() => {
+        wake = null;
+      });
+      await Promise.race([...this.inFlight.values(), wake]);
+      this.outage.report(() => this.o.cache.stats().dirtyBytes);
       if (this.successes > successes) streak = 0;
       if (this.errors > errors) {
         streak += this.errors - errors;
-        if (streak >= maxFailures) throw new Error(`flush: uploads keep failing: ${this.lastError}`);
-        await Bun.sleep(Math.min(3000, 50 * 2 ** Math.min(streak, 6)));
+        await Bun.sleep(Math.min(30_000, 50 * 2 ** Math.min(streak, 10)));
       }
     }
   }

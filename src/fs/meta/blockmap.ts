@@ -19,6 +19,11 @@ export class BlockMap {
     this.getStmt = m.q("SELECT object FROM blocks WHERE inode = ? AND blkno = ?");
   }
 
+  /** Registers fn to run when a transaction rolls back (a failed COMMIT included, e.g. disk full). */
+  onRollback(fn: () => void): void {
+    this.m.onRollback.push(fn);
+  }
+
   /** The object holding block (inode, blkno), or null for a hole. */
   get(inode: number, blkno: number): number | null {
     const r = this.getStmt.get(inode, blkno) as { object: number } | null;

@@ -2,8 +2,8 @@
 export { FsMetadata, type OpenMetadataOptions } from "./fs-metadata.ts";
 export { DEFAULT_METADATA_INTERVAL_MS, MetadataShipper } from "./shipper.ts";
 export { FsParamsError, FsParamsSchema, type FsParams, readParams } from "./params.ts";
-export { type LocalState, readLocalState } from "./local-state.ts";
-export { metadataPath } from "./local-copy.ts";
+export { type LocalState, readLocalState, writeLocalState } from "./local-state.ts";
+export { metadataPath, prepareLocalCopy } from "./local-copy.ts";
 export {
   type LoadedGeneration, MetadataChainError, MetadataRollbackError, type StoreGenerations,
   listGenerations, loadGeneration, loadNewestGeneration, publishImage, restorable, restoreGeneration,

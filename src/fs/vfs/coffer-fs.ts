@@ -268,7 +268,17 @@ export class CofferFs implements RawFileSystem {
     await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
     const up = this.p.uploads.uploadedBytes - before; // this flush's bytes, as the "blocks" reports count them
     progress?.({ dirtyBytes: 0, uploadedBytes: up, phase: "metadata" });
-    await this.p.metadata.flush(compact);
+    // like the blocks, the metadata is retried for as long as the store takes (an outage never drops it);
+    // after a failed put the shipper ships the same generation again as a full snapshot
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.p.metadata.flush(compact);
+        break;
+      } catch (error) {
+        this.p.uploads.outage.failure(`metadata upload failed (will retry): ${(error as Error)?.message ?? error}`);
+        await Bun.sleep(Math.min(30_000, 100 * 2 ** Math.min(attempt, 9)));
+      }
+    }
     await this.p.removal.run();
     progress?.({ dirtyBytes: this.c.cache.stats().dirtyBytes, uploadedBytes: up, phase: "done" });
   }

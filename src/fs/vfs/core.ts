@@ -212,7 +212,7 @@ export class VfsCore {
       const lastBlk = Math.floor(size / bs);
       const within = size % bs;
       if (size < i.size && within > 0 && !this.cache.ready(id, lastBlk)) {
-        await this.cache.ensure(id, lastBlk);
+        await this.cache.ensure(id, lastBlk, true); // a truncate is a write: it waits out an outage
         continue; // re-read the inode: anything may have happened meanwhile
       }
       // one commit: the cut block's dirty marker, block rows and markers of dropped blocks, the inode

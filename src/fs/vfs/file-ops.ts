@@ -52,18 +52,37 @@ export async function read(c: VfsCore, nodeid: number, offset: number, size: num
   return out;
 }
 
+/** Disk full in the cache directory (a cache file write, or SQLite's "database or disk is full"). */
+const isDiskFull = (e: unknown): boolean =>
+  (e as { code?: string })?.code === "ENOSPC" || (e as { code?: string })?.code === "SQLITE_FULL" || /disk is full|ENOSPC/.test(String((e as Error)?.message));
+
 export async function write(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
+  try {
+    return await writeBlocks(c, nodeid, offset, data);
+  } catch (error) {
+    // the writer learns the disk is full (ENOSPC), not EIO; what it wrote before stays (docs/durability.md)
+    if (isDiskFull(error)) throw new FuseError(ENOSPC);
+    throw error;
+  }
+}
+
+async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
   const len = data.length;
   if (offset + len > MAX_FILE_SIZE) throw new FuseError(EFBIG);
-  // `data` may view a reused request buffer: copy it only when we are about to await (a cold partial block).
+  // `data` may view a reused request buffer: copy it only when we are about to await (a cold partial block,
+  // or a cache full of data not uploaded yet: the writer waits for the store instead of failing).
   let buf = data;
+  if (c.cache.full()) {
+    buf = data.slice();
+    await c.cache.waitForRoom();
+  }
   const bs = c.blockSize;
   for (const { blk, within, n, done } of blockSpans(offset, len, bs)) {
     // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
     if (within !== 0 || n !== bs) {
       while (!c.cache.ready(nodeid, blk)) {
         if (buf === data) buf = data.slice();
-        await c.cache.ensure(nodeid, blk);
+        await c.cache.ensure(nodeid, blk, true); // a writer waits out an outage, never EIO
       }
     }
     const i = c.inodes.get(nodeid);

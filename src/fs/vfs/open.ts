@@ -35,6 +35,10 @@ export interface OpenCofferFsOptions {
   removalIntervalMs?: number;
   uploadConcurrency?: number;
   keepSnapshots?: number;
+  /** How long a read waits for the store before EIO (BlockCache default 30 s). */
+  readTimeoutMs?: number;
+  /** Interval of the "store unreachable since …" log line during an outage (default 30 s). */
+  outageReportMs?: number;
 }
 
 /** Writes the initial metadata (root dir 0755 owned by root) and the fs parameters. The caller checked no fs exists. */
@@ -83,6 +87,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   const map = new BlockMap(db);
   const cache = new BlockCache({
     dir: opts.cacheDir, blockSize: bs, maxBytes: opts.cacheSizeBytes ?? 1024 ** 3, backend: opts.backend, codec, map, log,
+    readTimeoutMs: opts.readTimeoutMs,
   });
   const recovered = cache.scan(!metadata.unclean);
   if (metadata.unclean) log(`recovery: unclean shutdown; ${recovered.dirtyBlocks} dirty blocks to upload, ${recovered.lostBlocks} lost`);
@@ -91,6 +96,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   const uploads = new UploadQueue({
     cache, map, backend: opts.backend, codec, tx: (fn) => db.durableTx(fn), snapshotSeq: () => metadata.takenGen,
     delayMs: opts.uploadDelayMs ?? Math.min(5000, intervalMs / 2), concurrency: opts.uploadConcurrency, log,
+    outageReportMs: opts.outageReportMs,
   });
   removal = new RemovalQueue({
     map, backend: opts.backend, tx: (fn) => db.tx(fn), shippedGen: () => metadata.shippedGen,
