@@ -251,4 +251,12 @@ describe("tree operations on a real mount", () => {
     expect(readdirSync(dir)).toEqual(["file.txt"]);
     expect(readdirSync(outside)).toEqual([]);
   }, 180_000);
+
+  test("after every copy and removal, coffer fsck finds link and reference counts consistent", async () => {
+    expect((await box.umount(mnt)).code).toBe(0);
+    const r = await box.coffer(["fsck", "--batch", "--authfile", box.authfile, "--cachedir", box.dir("cache"), url]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("no problems found");
+  }, 180_000);
 });
