@@ -1,4 +1,5 @@
 // CofferFs: the RawFileSystem the FUSE layer serves, delegating to the operation families, plus flush/close/stats.
+import type { ObjectCodec } from "../blocks/object-codec.ts";
 import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../fuse/raw-fs.ts";
@@ -53,6 +54,8 @@ export interface CofferParts {
   removal: RemovalQueue;
   metaSync: MetadataSync;
   cacheDir: string;
+  /** Closed last (its Workers encode the final uploads). */
+  codec?: ObjectCodec;
 }
 
 export class CofferFs implements RawFileSystem {
@@ -207,6 +210,7 @@ export class CofferFs implements RawFileSystem {
     this.c.cache.closeFiles();
     this.c.db.close();
     writeLocalState(this.p.cacheDir, { uploadedSeq: this.p.metaSync.uploadedSeq, pendingSeq: null, clean: true });
+    this.p.codec?.close?.();
   }
 
   /**
@@ -219,6 +223,7 @@ export class CofferFs implements RawFileSystem {
     await this.p.metaSync.stop();
     await this.p.removal.stop();
     this.c.cache.closeFiles();
+    this.p.codec?.close?.();
   }
 
   /** Empties the cache of clean blocks (they are downloaded again when read); returns how many went. */

@@ -9,6 +9,7 @@ import { EntryTable } from "../meta/entries.ts";
 import { InodeTable } from "../meta/inodes.ts";
 import { BlockCache } from "../blocks/cache.ts";
 import { keysCodec } from "../blocks/keys-codec.ts";
+import { CodecPool, defaultCodecWorkers } from "../blocks/codec-pool.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import {
   type LocalState, MetadataRollbackError, MetadataSync, downloadSnapshot, listSnapshots, readLocalState, readParams,
@@ -37,6 +38,20 @@ export interface OpenCofferFsOptions {
   removalIntervalMs?: number;
   uploadConcurrency?: number;
   keepSnapshots?: number;
+  /**
+   * Workers that hash, compress, encrypt and decode blocks off the main thread; default the machine's
+   * cores (or COFFER_CODEC_WORKERS); 0 runs the codec inline on the main thread.
+   */
+  codecWorkers?: number;
+}
+
+/** The codec of an open filesystem: a Worker pool unless asked for none. */
+function openCodec(opts: OpenCofferFsOptions): ObjectCodec {
+  const env = process.env.COFFER_CODEC_WORKERS;
+  const n = opts.codecWorkers ?? (env !== undefined && env !== "" ? Number(env) : defaultCodecWorkers());
+  if (!Number.isInteger(n) || n < 0) throw new Error(`codec workers must be a whole number >= 0, got ${env ?? n} (COFFER_CODEC_WORKERS)`);
+  const level = opts.compressLevel ?? 1;
+  return n === 0 ? keysCodec(opts.keys, level) : new CodecPool({ keys: opts.keys, level, workers: n, log: opts.log });
 }
 
 /** Writes the initial metadata (root dir 0755 owned by root) and the fs parameters. The caller checked no fs exists. */
@@ -95,15 +110,23 @@ async function prepareMetadata(backend: Backend, codec: ObjectCodec, cacheDir: s
 export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs> {
   const log = opts.log ?? (() => {});
   mkdirSync(opts.cacheDir, { recursive: true });
-  const codec = keysCodec(opts.keys, opts.compressLevel ?? 1);
-  const params = await readParams(opts.backend, codec);
-  const state = await prepareMetadata(opts.backend, codec, opts.cacheDir, log);
-  const db = MetaDb.open(join(opts.cacheDir, "metadata.db"));
-  const bs = Number(db.param("block_size"));
-  if (bs !== params.blockSize) {
-    db.close();
-    throw new Error(`metadata block size ${bs} does not match the filesystem's ${params.blockSize}`);
+  const codec = openCodec(opts);
+  let db: MetaDb;
+  let state: LocalState;
+  try {
+    const params = await readParams(opts.backend, codec);
+    state = await prepareMetadata(opts.backend, codec, opts.cacheDir, log);
+    db = MetaDb.open(join(opts.cacheDir, "metadata.db"));
+    const bs = Number(db.param("block_size"));
+    if (bs !== params.blockSize) {
+      db.close();
+      throw new Error(`metadata block size ${bs} does not match the filesystem's ${params.blockSize}`);
+    }
+  } catch (e) {
+    codec.close?.(); // no Workers outlive a failed open
+    throw e;
   }
+  const bs = Number(db.param("block_size"));
   writeLocalState(opts.cacheDir, { ...state, clean: false });
 
   const inodes = new InodeTable(db);
@@ -133,7 +156,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   const core = new VfsCore(db, inodes, entries, map, cache, bs, () => metaSync.snapshotSeq, log);
   // no kernel references survive a restart: names-less inodes of the previous session go now
   for (const id of inodes.orphans()) core.purge(id);
-  const fs = new CofferFs({ core, db, uploads, removal, metaSync, cacheDir: opts.cacheDir });
+  const fs = new CofferFs({ core, db, uploads, removal, metaSync, cacheDir: opts.cacheDir, codec });
   fs.start();
   return fs;
 }
