@@ -50,7 +50,7 @@ describe("coffer on local://", () => {
     const made = await box.coffer(["mkfs", "--authfile", box.authfile, url]);
     expect(made.stderr).toBe("");
     expect(made.code).toBe(0);
-  });
+  }, 120_000); // mkfs derives keys (Argon2): seconds on a loaded machine, past bun's 5 s hook default
   afterAll(() => box.cleanup(), 120_000); // removing GiBs of store and cache takes a while on a loaded machine
 
   test("mount, write a tree, a 1 GiB random file and a marker, unmount", async () => {
