@@ -59,3 +59,19 @@ function describe(e: unknown): CodecFailure {
   if (e instanceof RangeError) return { kind: "range", message: e.message };
   return { kind: "other", message: (e as Error)?.message ?? String(e) };
 }
+
+/** Serves a Worker: its keys first, then jobs one at a time; `beforeJob` lets a test Worker misbehave. */
+export function serveCodecJobs(scope: Worker, beforeJob: (job: CodecJob) => void = () => {}): void {
+  let init: CodecInit | null = null;
+  scope.onmessage = (ev: MessageEvent<CodecInit | CodecJob>) => {
+    const msg = ev.data;
+    if ("type" in msg) {
+      init = msg;
+      return;
+    }
+    if (!init) throw new Error("codec worker: a job arrived before its keys");
+    beforeJob(msg);
+    const { reply, transfer } = runCodecJob(init, msg);
+    scope.postMessage(reply, transfer);
+  };
+}

@@ -3,23 +3,15 @@
 // "crash-once-throw:<marker>" / "crash-once-exit:<marker>": die (uncaught error / process.exit) the first
 // time, i.e. while the marker file does not exist yet; "poison": die every time.
 import { existsSync, writeFileSync } from "node:fs";
-import { type CodecInit, type CodecJob, runCodecJob } from "../../../src/fs/blocks/codec-job.ts";
+import { serveCodecJobs } from "../../../src/fs/blocks/codec-job.ts";
 
 declare const self: Worker;
 
-let init: CodecInit | null = null;
-self.onmessage = (ev: MessageEvent<CodecInit | CodecJob>) => {
-  const msg = ev.data;
-  if ("type" in msg) {
-    init = msg;
-    return;
-  }
-  const [how, marker] = msg.name.split("|")[1]?.split(":") ?? [];
+serveCodecJobs(self, (job) => {
+  const [how, marker] = job.name.split("|")[1]?.split(":") ?? [];
   if (how === "poison" || ((how === "crash-once-throw" || how === "crash-once-exit") && !existsSync(marker))) {
     if (marker) writeFileSync(marker, "crashed");
     if (how === "crash-once-exit") process.exit(7);
     throw new Error("codec worker crashed on purpose");
   }
-  const { reply, transfer } = runCodecJob(init!, msg);
-  self.postMessage(reply, transfer);
-};
+});
