@@ -75,7 +75,8 @@ describe("coffer on local://", () => {
     bigHash = hash.digest("hex");
 
     const un = await box.umount(mnt);
-    expect(un.stderr).toBe("");
+    // an umount that takes more than 5 s (a loaded machine) prints a progress line every 5 s: allowed
+    expect(un.stderr.split("\n").filter((l) => l !== "" && !/^storing (dirty blocks|metadata)/.test(l)).join("\n")).toBe("");
     expect(un.code).toBe(0);
     expect(isMounted(mnt)).toBe(false);
   }, 300_000);
@@ -91,7 +92,7 @@ describe("coffer on local://", () => {
       expect(bytes.includes("secret-notes")).toBe(false);
       expect(bytes.includes("#include")).toBe(false);
     }
-  });
+  }, 120_000); // reads every object of a > 1 GiB store
 
   test("everything comes back byte for byte through an empty cache", async () => {
     const mounted = await box.mount(url, mnt, ["--cachedir", box.dir("cache2")]);
