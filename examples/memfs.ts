@@ -9,14 +9,14 @@ import { MemFs } from "./memfs/mem-fs.ts";
 import { NameFilter } from "./memfs/name-filter.ts";
 
 function usage(message: string): never {
-  console.error(`memfs: ${message}\nusage: bun run examples/memfs.ts MOUNTPOINT [--allow-other] [--debug] [--writeback-cache]`);
+  console.error(`memfs: ${message}\nusage: bun run examples/memfs.ts MOUNTPOINT [--allow-other] [--dev] [--debug] [--writeback-cache]`);
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith("--")));
 const positional = args.filter((a) => !a.startsWith("--"));
-const known = new Set(["--allow-other", "--debug", "--writeback-cache"]);
+const known = new Set(["--allow-other", "--dev", "--debug", "--writeback-cache"]);
 for (const f of flags) if (!known.has(f)) usage(`unknown option ${f}`);
 if (positional.length !== 1) usage("exactly one MOUNTPOINT expected");
 
@@ -33,6 +33,7 @@ const session = await mountFuse(new MemFs({ names }), {
   fsname: "memfs",
   subtype: "memfs",
   allowOther: flags.has("--allow-other"),
+  dev: flags.has("--dev"),
   // The kernel checks permissions against the mode bits we report, so MemFs need not.
   defaultPermissions: true,
   // Kernel-enforced POSIX ACLs; MemFs keeps modes and ACLs in sync (src/fs/posix-acl.ts).

@@ -1,8 +1,9 @@
 // A memfs directory: name -> inode with readdir cookies that stay valid while entries come and go.
 //
-// Each entry gets a cookie from a per-directory counter when it is added, and entries are kept in cookie
-// order. READDIR resumes "after cookie c", so an entry added or removed during a listing can never make
-// the listing skip or repeat an entry that survives: surviving entries keep their cookies and order.
+// Each entry gets a cookie from a filesystem-wide counter when it is created, and keeps it when renamed
+// (even through another directory), and entries are kept in cookie order. READDIR resumes "after cookie
+// c", so an entry added, removed or renamed away and back during a listing can never make the listing
+// skip or repeat an entry that survives, nor run forever.
 
 import type { NameFilter } from "./name-filter.ts";
 
@@ -17,6 +18,9 @@ export interface DirEntry {
   removed: boolean;
 }
 
+/** Shared by all directories, so a cookie stays unique when its entry moves to another directory. */
+let nextCookie = FIRST_ENTRY_COOKIE;
+
 export class Directory {
   private readonly byName = new Map<string, DirEntry>();
 
@@ -29,7 +33,6 @@ export class Directory {
   /** Entries in increasing cookie order, removed ones included until compaction. */
   private order: DirEntry[] = [];
   private removedCount = 0;
-  private nextCookie = FIRST_ENTRY_COOKIE;
 
   get size(): number {
     return this.byName.size;
@@ -39,11 +42,17 @@ export class Directory {
     return this.byName.get(name);
   }
 
-  add(name: string, ino: number): DirEntry {
+  /** Adds a name; `cookie` (a renamed entry's own) keeps its place in listings, else a new one is taken. */
+  add(name: string, ino: number, cookie?: number): DirEntry {
     if (this.byName.has(name)) throw new Error(`memfs: duplicate entry ${name}`);
-    const entry: DirEntry = { name, ino, cookie: this.nextCookie++, removed: false };
+    const entry: DirEntry = { name, ino, cookie: cookie ?? nextCookie++, removed: false };
     this.byName.set(name, entry);
-    this.order.push(entry);
+    if (cookie === undefined) this.order.push(entry);
+    else {
+      // a new array, not splice: a listing paused in entriesAfter keeps iterating the old one
+      const at = this.firstAfter(cookie);
+      this.order = [...this.order.slice(0, at), entry, ...this.order.slice(at)];
+    }
     this.filter?.add(this.ino, name); // before the reply that makes the name visible
     return entry;
   }
@@ -72,7 +81,17 @@ export class Directory {
 
   /** Live entries whose cookie is greater than `cookie`, in cookie order. */
   *entriesAfter(cookie: number): Generator<DirEntry> {
-    // Binary search for the first position with a larger cookie: cookies increase along `order`.
+    const lo = this.firstAfter(cookie);
+    // Compaction may replace `order` while the caller pauses between yields; iterate over a fixed array.
+    const order = this.order;
+    for (let i = lo; i < order.length; i++) {
+      const entry = order[i]!;
+      if (!entry.removed) yield entry;
+    }
+  }
+
+  /** Binary search for the first position with a larger cookie: cookies increase along `order`. */
+  private firstAfter(cookie: number): number {
     let lo = 0;
     let hi = this.order.length;
     while (lo < hi) {
@@ -80,12 +99,7 @@ export class Directory {
       if (this.order[mid]!.cookie <= cookie) lo = mid + 1;
       else hi = mid;
     }
-    // Compaction may replace `order` while the caller pauses between yields; iterate over a fixed array.
-    const order = this.order;
-    for (let i = lo; i < order.length; i++) {
-      const entry = order[i]!;
-      if (!entry.removed) yield entry;
-    }
+    return lo;
   }
 
   names(): IterableIterator<string> {

@@ -118,6 +118,20 @@ export class FileData {
     if (end > this.size) this.size = end;
   }
 
+  /** fallocate: marks the chunks of [offset, offset + length) allocated; they read as zeros until written. */
+  reserve(offset: number, length: number): void {
+    const end = offset + length;
+    for (let c = Math.floor(offset / CHUNK_SIZE); c * CHUNK_SIZE < end; c++) {
+      const index = Math.floor(c / CHUNKS_PER_EXTENT);
+      let ext = this.extents.get(index);
+      if (!ext) {
+        ext = { buf: new Uint8Array(0), mask: 0 };
+        this.extents.set(index, ext);
+      }
+      ext.mask |= 1 << c % CHUNKS_PER_EXTENT;
+    }
+  }
+
   /** Shrinks (dropping and zeroing what lies past the end, so a later extension reads zeros) or extends with a hole. */
   truncate(size: number): void {
     if (size < this.size) {

@@ -4,7 +4,7 @@
 // kernel cannot know: link counts, empty directories, rename constraints, xattr flags and name lengths.
 
 import {
-  EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENODATA, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EOPNOTSUPP, EPERM, FuseError,
+  EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENODATA, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, ENXIO, EOPNOTSUPP, EPERM, FuseError,
 } from "../../src/fs/fuse/errno.ts";
 import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
@@ -209,14 +209,15 @@ export class MemFs implements RawFileSystem {
     if (flags & B.O_TRUNC && node.data && node.data.size > 0) {
       node.data.truncate(0);
       node.touchMtime();
-    }
+    } else if ((flags & 3) !== 1) node.touchAtime(); // not O_WRONLY: reads from the page cache never reach read()
     return this.openHandle(node);
   }
 
-  /** Reads leave atime alone (like noatime): a memory filesystem gains nothing from a write per read. */
+  /** Reads update atime by relatime: FUSE inodes are S_NOATIME in the kernel, the filesystem keeps atime. */
   read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Uint8Array {
     const node = this.inodes.get(nodeid);
     if (!node.data) throw new FuseError(node.isDir ? EISDIR : EINVAL);
+    node.touchAtime();
     return node.data.read(offset, size);
   }
 
@@ -242,6 +243,10 @@ export class MemFs implements RawFileSystem {
     if (mode !== 0) throw new FuseError(EOPNOTSUPP);
     const node = this.inodes.get(nodeid);
     if (!node.data) throw new FuseError(node.isDir ? EISDIR : EINVAL);
+    const st = this.statfs();
+    if (length > st.bavail * st.bsize) throw new FuseError(ENOSPC); // the promise of space could not be kept
+    // the range counts as allocated (st_blocks, statfs) from now on, so writing into it needs no more
+    node.data.reserve(offset, length);
     if (offset + length > node.data.size) {
       node.data.truncate(offset + length);
       node.touchMtime();
@@ -277,10 +282,12 @@ export class MemFs implements RawFileSystem {
   }
 
   readdir(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, out: DirentSink): void {
+    if (offset === 0) this.inodes.dir(nodeid).touchAtime();
     listDirectory(this.inodes, this.inodes.dir(nodeid), offset, out, false);
   }
 
   readdirplus(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, out: DirentSink): void {
+    if (offset === 0) this.inodes.dir(nodeid).touchAtime();
     listDirectory(this.inodes, this.inodes.dir(nodeid), offset, out, true);
   }
 

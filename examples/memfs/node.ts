@@ -82,6 +82,13 @@ export class MemNode {
     this.ctime = now();
   }
 
+  /** Marks a read (relatime, as Linux by default): only when atime is not after mtime and ctime, or a day old. */
+  touchAtime(): void {
+    const notAfter = (a: Timespec, b: Timespec) => a.sec < b.sec || (a.sec === b.sec && a.nsec <= b.nsec);
+    const t = now();
+    if (notAfter(this.atime, this.mtime) || notAfter(this.atime, this.ctime) || t.sec - this.atime.sec >= 86_400) this.atime = t;
+  }
+
   /** Marks a content change: data written or entries added/removed. */
   touchMtime(): void {
     const t = now();

@@ -55,7 +55,7 @@ export function renameEntry(
   }
   if (srcNode.isDir && inodes.isAncestorOrSelf(srcNode.ino, to)) throw new FuseError(EINVAL);
 
-  from.dir.remove(name);
+  const moved = from.dir.remove(name)!;
   if (dst && dstNode) {
     to.dir.retarget(newName, srcNode.ino);
     if (dstNode.isDir) {
@@ -67,7 +67,7 @@ export function renameEntry(
     dstNode.touchCtime();
     inodes.release(dstNode);
   } else {
-    to.dir.add(newName, srcNode.ino);
+    to.dir.add(newName, srcNode.ino, moved.cookie); // same cookie: a running listing sees it at most once
   }
   if (from !== to) moveDirLink(srcNode, from, to);
   srcNode.touchCtime();

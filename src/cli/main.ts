@@ -33,6 +33,9 @@ export function buildProgram(): Command {
     .argument("<mountpoint>", "an existing, empty directory")
     .option("--authfile <file>", "authinfo file (default ~/.coffer/authinfo)")
     .option("--allow-other", "let users other than the mounting one use the mount (Samba, NFS)")
+    .option("--dev", "honour device nodes (root only; default nodev)")
+    .option("--suid", "honour set-user-ID and set-group-ID bits (root only; default nosuid)")
+    .option("--atime <policy>", "relatime (default), strictatime or noatime")
     .option("--fg", "stay in the foreground and log to stdout (for systemd)")
     .option("--cachedir <dir>", "where cached blocks and metadata live (default ~/.coffer/cache)")
     .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G (default 1G)")
@@ -40,6 +43,7 @@ export function buildProgram(): Command {
     .option("--debug", "log every FUSE request and reply")
     .option("--log <file>", "log file (default ~/.coffer/mount.log when not --fg)")
     .option("--force-unlock", "take over a mount lock left by another machine that is gone")
+    .option("--metadata-interval <seconds>", "ship metadata changes to the store this often: a lost machine loses at most ~2 intervals (default 5)")
     .action((url: string, mountpoint: string, opts) => mountCommand(url, mountpoint, opts));
 
   program

@@ -20,6 +20,9 @@ export const DEFAULT_LOG = join(homedir(), ".coffer", "mount.log");
 const MountOptions = z.object({
   authfile: z.string().optional(),
   allowOther: z.boolean().default(false),
+  dev: z.boolean().default(false),
+  suid: z.boolean().default(false),
+  atime: z.enum(["relatime", "strictatime", "noatime"], { message: "--atime takes relatime, strictatime or noatime" }).default("relatime"),
   fg: z.boolean().default(false),
   cachedir: z.string().optional(),
   cachesize: sizeOption.optional(),
@@ -31,6 +34,11 @@ const MountOptions = z.object({
   debug: z.boolean().default(false),
   log: z.string().optional(),
   forceUnlock: z.boolean().default(false),
+  metadataInterval: z.coerce
+    .number({ message: "--metadata-interval takes a number of seconds" })
+    .min(0.1, "--metadata-interval must be at least 0.1 seconds")
+    .max(3600, "--metadata-interval must be at most 3600 seconds (the whole point is a short interval)")
+    .optional(),
 });
 type MountOptions = z.infer<typeof MountOptions>;
 
@@ -45,6 +53,9 @@ export async function mountCommand(url: string, mountpoint: string, rawOptions: 
   if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
   const opts = parsed.data;
   if (process.env.COFFER_DAEMON === "1" && process.send) return runDaemonChild(url, mountpoint, opts);
+  if ((opts.dev || opts.suid) && process.getuid?.() !== 0) {
+    throw new UserError("--dev and --suid need root (the kernel makes other users' FUSE mounts nodev,nosuid); run as root or drop them");
+  }
 
   assertMountableDirectory(canonicalMountpoint(mountpoint));
   const auth = completeBackendCredentials(url, loadAuthinfo(url, opts.authfile));
@@ -98,7 +109,11 @@ async function serveInForeground(
     cacheSizeBytes: opts.cachesize,
     compressLevel: opts.compress,
     allowOther: opts.allowOther,
+    dev: opts.dev,
+    suid: opts.suid,
+    atime: opts.atime,
     forceUnlock: opts.forceUnlock,
+    metadataIntervalMs: opts.metadataInterval === undefined ? undefined : opts.metadataInterval * 1000,
     debug: opts.debug,
     log,
   });

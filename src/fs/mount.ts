@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { mountFuse, type FuseSession } from "./fuse/index.ts";
+import { type AtimeMode, mountFuse, type FuseSession } from "./fuse/index.ts";
 import { openBackend } from "./store/open.ts";
 import type { Backend, BackendStats, ObservableBackend } from "./store/backend.ts";
 import { keyObjectExists, unlockFilesystemKeys } from "./store/key-object.ts";
@@ -29,7 +29,14 @@ export interface MountRequest {
   cacheSizeBytes?: number;
   compressLevel?: number;
   allowOther?: boolean;
+  /** Honour device nodes and set-user-ID bits (root only; default off: nodev, nosuid). */
+  dev?: boolean;
+  suid?: boolean;
+  /** When reads update atime (default relatime). */
+  atime?: AtimeMode;
   forceUnlock?: boolean;
+  /** Metadata shipping interval (default 5 s). */
+  metadataIntervalMs?: number;
   debug?: boolean;
   log: (line: string) => void;
 }
@@ -181,13 +188,16 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     }
     const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, log: req.log });
+    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
     undo.push(() => fs.close());
     const session = await mountFuse(fs, {
       mountpoint,
       fsname: req.url,
       subtype: "coffer",
       allowOther: req.allowOther,
+      dev: req.dev,
+      suid: req.suid,
+      atime: req.atime,
       defaultPermissions: true,
       posixAcl: true, // CofferFs keeps modes and ACLs in sync (src/fs/posix-acl.ts)
       debug: req.debug ? req.log : false,

@@ -1,10 +1,12 @@
 // `coffer backups list|restore` and `coffer clear` through the real CLI and real mounts on local://.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
 import { expectOneLine, storeListing } from "../support/refusal.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const PASS = "backups passphrase";
 

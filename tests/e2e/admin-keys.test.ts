@@ -1,5 +1,5 @@
 // `coffer passphrase` and `coffer rotate-key [--reencrypt]` through the real CLI and real mounts on local://.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { KEY_OBJECT, unlockKeyObject } from "../../src/fs/store/key-object.ts";
 import { openBackend } from "../../src/fs/store/open.ts";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
 import { expectOneLine, storeListing } from "../support/refusal.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 /** An authinfo file of its own per passphrase (sections for the same URL would be ambiguous). */
 function authFile(box: CofferSandbox, name: string, url: string, passphrase: string): string {

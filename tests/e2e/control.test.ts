@@ -1,5 +1,5 @@
 // The control API against a real mount: snapshots follow writes, each coffer ctl command takes effect, owner only.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +9,8 @@ import { systemSocketPath } from "../../src/control/paths.ts";
 import { cofferMounts } from "../../src/control/discover.ts";
 import type { Snapshot } from "../../src/control/protocol.ts";
 import { cacheDirFor } from "../../src/fs/mount.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 describe("control API on a real mount", () => {
   const box = new CofferSandbox();

@@ -1,9 +1,11 @@
 // The real `coffer dash` in a tmux terminal against a real mount: writes show up, f flushes, umount ends in "safe".
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CofferSandbox } from "../support/coffer-cli.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const COFFER = resolve(import.meta.dir, "../../bin/coffer");
 const SESSION = `coffer-dash-test-${process.pid}`;

@@ -1,8 +1,10 @@
 // Bad input through the real CLI: each gets one line on stderr naming the problem and a non-zero exit.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CofferSandbox, type RunResult } from "../support/coffer-cli.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 function expectOneLineError(result: RunResult, pattern: RegExp): void {
   expect(result.code).not.toBe(0);
@@ -79,7 +81,7 @@ describe("coffer refuses bad input with one clear line", () => {
     } finally {
       expect((await box.umount(mnt)).code).toBe(0);
     }
-  }, 60_000);
+  }, 180_000);
 
   test("umount of something that is not a coffer mount", async () => {
     expectOneLineError(await box.coffer(["umount", box.root]), /not a coffer mount point/);

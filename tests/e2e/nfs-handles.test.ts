@@ -1,9 +1,11 @@
 // NFS readiness: file handles of a Coffer mount (the real daemon) still open after the kernel forgot the inodes (drop_caches) and after the daemon restarted.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, fstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CofferSandbox } from "../support/coffer-cli.ts";
 import { nameToHandle, openByHandle } from "../support/file-handles.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const box = new CofferSandbox();
 const url = `local://${box.dir("store")}`;

@@ -1,5 +1,5 @@
 // Live NFS: a private nfs-ganesha (FSAL VFS) exports a real Coffer mount with the EXPORT block `coffer provision` generates; libnfs writes and reads over NFSv3, also after the daemon restarted.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes, randomUUID } from "node:crypto";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { parseProvisionConfig, renderGaneshaExport } from "../../src/provision/index.ts";
 import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
 import { NfsWorld, nfsUrl } from "../support/nfs-ganesha.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const PASS = "nfs live test passphrase";
 const OWNER = { user: "nobody", group: "nogroup", uid: 65534, gid: 65534 };

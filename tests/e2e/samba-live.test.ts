@@ -1,11 +1,13 @@
 // The generated Samba share, live: a private smbd on 127.0.0.1 serves a real Coffer mount; smbclient puts and
 // gets a 50 MB file and a tree of small files as a Samba user; the data survives umount and an empty cache.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseProvisionConfig, renderSambaShare, renderUnit } from "../../src/provision/index.ts";
 import { CofferSandbox } from "../support/coffer-cli.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const USER = "coffer"; // the account provision creates for share owners; the Samba user here too
 const SMB_PASSWORD = `pw-${randomBytes(6).toString("hex")}`;

@@ -1,6 +1,6 @@
 // Golden-file tests of every template: each renderer's output for fixed configs, byte for byte.
 // After an intended template change: UPDATE_GOLDEN=1 bun test tests/golden, then review the diff of tests/golden/.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -8,6 +8,8 @@ import {
   renderUnit, renderUnitDropIn,
 } from "../../src/provision/index.ts";
 import { FULL, MINIMAL } from "./fixtures.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const DIR = join(import.meta.dir, "files");
 const update = process.env.UPDATE_GOLDEN === "1";

@@ -1,6 +1,6 @@
 // Serves a CofferFs (local:// store) over FUSE from a child process for mount tests: prints "ready MOUNTPOINT", SIGTERM unmounts + closes.
 //
-// Usage: bun tests/mount/coffer-child.ts MOUNTPOINT STORE_DIR CACHE_DIR MASTER_HEX [--mkfs] [--block-size=N] [--allow-other]
+// Usage: bun tests/mount/coffer-child.ts MOUNTPOINT STORE_DIR CACHE_DIR MASTER_HEX [--mkfs] [--block-size=N] [--allow-other] [--dev]
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { mountFuse } from "../../src/fs/fuse/index.ts";
 import { LocalBackend } from "../../src/fs/store/local.ts";
@@ -19,6 +19,7 @@ const session = await mountFuse(fs, {
   fsname: "coffer-test",
   subtype: "coffer",
   allowOther: flags.includes("--allow-other"),
+  dev: flags.includes("--dev"),
   defaultPermissions: true,
   posixAcl: !flags.includes("--no-posix-acl"), // --no-posix-acl: for bench/acl-cost.ts, the kernel without ACL support
 });

@@ -1,7 +1,10 @@
 // Mount smoke test of examples/nullfs.ts (the Worker fast path), served by a child process, as root and as `nobody`.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, chownSync, statSync } from "node:fs";
+import { listMounts } from "../../src/fs/fuse/index.ts";
 import { cleanupMount, isMounted, py, REPO, run, startServer, tempMountpoint } from "./fuse-support.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const mounts: string[] = [];
 afterEach(() => {
@@ -27,7 +30,7 @@ describe("nullfs", () => {
     const mp = tempMountpoint("nullfs");
     mounts.push(mp);
     const s = await startServer(["bun", `${REPO}/examples/nullfs.ts`, mp, "--debug"]);
-    expect(s.stdout()).toContain(`ready ${mp}`);
+    expect(s.output()).toContain(`ready ${mp}`);
     expect(await isMounted(mp)).toBe(true);
     const r = await py(PROBE, mp);
     expect(r.stderr).toBe("");
@@ -36,12 +39,13 @@ describe("nullfs", () => {
     expect(w.code).not.toBe(0);
     s.proc.kill("SIGTERM");
     expect(await s.proc.exited).toBe(0);
-    expect(await isMounted(mp)).toBe(false);
+    expect(await isMounted(mp)).toBe(false); // the server unmounted itself
+    await s.stop();
     // --debug: one line per request and per reply, the fast-path ones answered in reader Workers ("rN")
-    expect(s.stderr()).toMatch(/<- #\d+ INIT /);
-    expect(s.stderr()).toMatch(/r\d <- #\d+ LOOKUP node=1 .*name="missing"/);
-    expect(s.stderr()).toMatch(/r\d -> #\d+ ENOENT 16B/);
-  }, 30_000);
+    expect(s.output()).toMatch(/<- #\d+ INIT /);
+    expect(s.output()).toMatch(/r\d <- #\d+ LOOKUP node=1 .*name="missing"/);
+    expect(s.output()).toMatch(/r\d -> #\d+ ENOENT 16B/);
+  }, 120_000);
 
   test("a mountpoint that is missing or already mounted is refused with a clear error", async () => {
     const bad = await run(["bun", `${REPO}/examples/nullfs.ts`, "/tmp/coffer-does-not-exist-xyz"]);
@@ -55,7 +59,8 @@ describe("nullfs", () => {
     expect(again.stderr).toContain("already a mount point");
     s.proc.kill("SIGINT");
     expect(await s.proc.exited).toBe(0);
-  }, 30_000);
+    await s.stop();
+  }, 120_000);
 
   test("mounts as an unprivileged user through fusermount3 (fd passed back with SCM_RIGHTS)", async () => {
     // fusermount3 opens /dev/fuse with the caller's rights: make it 0666 (the usual distro default) for the test.
@@ -67,17 +72,19 @@ describe("nullfs", () => {
     const asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
     try {
       const s = await startServer([...asNobody, "bun", `${REPO}/examples/nullfs.ts`, mp], { env: { HOME: "/tmp" } });
-      const line = (await Bun.file("/proc/self/mountinfo").text()).split("\n").find((l) => l.split(" ")[4] === mp) ?? "";
-      expect(line).toContain("fuse.nullfs");
-      expect(line).toContain("user_id=65534");
+      const m = listMounts().find((x) => x.mountpoint === mp);
+      expect(m?.fstype).toBe("fuse.nullfs");
+      expect(m?.options).toContain("user_id=65534");
+      expect(m?.options).toContain("nodev");
       const r = await run([...asNobody, "/usr/bin/python3", "-c", PROBE, mp]);
       expect(r.stderr).toBe("");
       expect(r.stdout.split("\n")).toEqual(["0o40555 2", "[]", "ENOENT", "255", ""]);
       s.proc.kill("SIGTERM");
       expect(await s.proc.exited).toBe(0);
       expect(await isMounted(mp)).toBe(false);
+      await s.stop();
     } finally {
       chmodSync("/dev/fuse", mode);
     }
-  }, 30_000);
+  }, 120_000);
 });

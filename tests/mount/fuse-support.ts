@@ -1,6 +1,7 @@
 // Helpers for the FUSE mount tests: temp mountpoints, child processes (never touch a mount from its serving thread), cleanup.
-import { mkdtempSync, rmdirSync } from "node:fs";
-import { unmountPath } from "../../src/fs/fuse/index.ts";
+import { existsSync, mkdtempSync, rmdirSync, statSync } from "node:fs";
+import { isMountpoint, unmountPath } from "../../src/fs/fuse/index.ts";
+import { type MountChild, startMountChild } from "../support/mount-child.ts";
 
 export const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -40,28 +41,18 @@ export function py(code: string, ...args: string[]): Promise<RunResult> {
   return run(["python3", "-c", code, ...args]);
 }
 
-/** Start a long-running child that prints "ready ..." on stdout once its mount is usable. */
-export async function startServer(cmd: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}) {
-  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...opts.env } });
-  let stderr = "";
-  void (async () => {
-    for await (const c of proc.stderr) stderr += new TextDecoder().decode(c);
-  })();
-  const reader = proc.stdout.getReader();
-  let out = "";
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-  while (!out.includes("ready ")) {
-    const r = await Promise.race([reader.read(), Bun.sleep(Math.max(1, deadline - Date.now())).then(() => null)]);
-    if (!r || r.done) {
-      proc.kill("SIGKILL");
-      throw new Error(`server ${cmd.join(" ")} did not get ready: ${out} ${stderr}`);
-    }
-    out += new TextDecoder().decode(r.value);
-  }
-  reader.releaseLock();
-  return { proc, stdout: () => out, stderr: () => stderr };
+/**
+ * Start a long-running child that prints "ready MOUNTPOINT" once its mount is usable: the one mount harness
+ * (tests/support/mount-child.ts, with its watchdog and cleanup). The mountpoint is the command's last
+ * argument that names an existing directory.
+ */
+export async function startServer(cmd: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<MountChild> {
+  const mountpoint = cmd.findLast((a) => a.startsWith("/") && existsSync(a) && statSync(a).isDirectory());
+  if (!mountpoint) throw new Error(`startServer: no mountpoint among ${cmd.join(" ")}`);
+  return startMountChild(cmd, mountpoint, { env: opts.env, timeoutMs: opts.timeoutMs });
 }
 
-export function isMounted(mp: string): Promise<boolean> {
-  return Bun.file("/proc/self/mountinfo").text().then((t) => t.split("\n").some((l) => l.split(" ")[4] === mp));
+/** Whether `mp` is mounted now (the mountinfo parser of src/fs/fuse/device.ts). */
+export async function isMounted(mp: string): Promise<boolean> {
+  return isMountpoint(mp);
 }

@@ -1,10 +1,12 @@
 // A tiny in-memory RawFileSystem served in this process (main-thread path) and exercised from child processes.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   EEXIST, EINVAL, ENODATA, ENOENT, ENOTDIR, ENOTEMPTY, FuseError, mountFuse, RENAME_NOREPLACE, type Attr,
   type EntryOut, type FuseSession, type RawFileSystem, type RequestContext,
 } from "../../src/fs/fuse/index.ts";
 import { cleanupMount, isMounted, py, run, tempMountpoint } from "./fuse-support.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 interface Node {
   attr: Attr;

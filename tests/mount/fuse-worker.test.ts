@@ -1,8 +1,10 @@
 // The reader-Worker fast path on a real mount: handlers answer in Workers, FORWARD reaches the main thread, lookups are noted.
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { ENOENT, FuseError, mountFuse, type FuseSession } from "../../src/fs/fuse/index.ts";
 import { fileAttr } from "./fuse-worker-fixture.ts";
 import { cleanupMount, py, tempMountpoint } from "./fuse-support.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 let session: FuseSession | null = null;
 let mp = "";
@@ -57,4 +59,4 @@ print(out)
   expect(lines.some((l) => /^<- #\d+ LOOKUP .*name="m"/.test(l))).toBe(true);
   await session.unmount();
   session = null;
-}, 30_000);
+}, 120_000);

@@ -1,9 +1,11 @@
 // memfs as an NFS export would use it: file handles of files and directories still open after the kernel forgot the inodes.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, fstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nameToHandle, openByHandle } from "../support/file-handles.ts";
 import { makeTempMountpoint, startMountChild, type MountChild } from "../support/mount-child.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 let mp: ReturnType<typeof makeTempMountpoint>;
 let child: MountChild | undefined;

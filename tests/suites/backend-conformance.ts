@@ -174,7 +174,7 @@ export function backendConformance(name: string, make: BackendFactory, limits: C
         await b.deleteMany(keys);
         expect(await collect(b, "p/")).toEqual([]);
       },
-      120_000,
+      300_000, // 65 s on s3rver under stress
     );
 
     it("concurrent puts of different keys all land", async (b) => {

@@ -16,6 +16,7 @@ import { makeContext, type PosixSuiteOptions } from "./posix/context.ts";
 import { dirTests } from "./posix/dirs.ts";
 import { fileTests } from "./posix/files.ts";
 import { linkTests } from "./posix/links.ts";
+import { newUserTests } from "./posix/new-user.ts";
 import { renameTests } from "./posix/rename.ts";
 
 export type { PosixSuiteOptions } from "./posix/context.ts";
@@ -31,5 +32,6 @@ export function posixSuite(name: string, getDir: () => string, opts: PosixSuiteO
     attrTests(c);
     aclTests(c);
     concurrencyTests(c);
+    newUserTests(c);
   });
 }

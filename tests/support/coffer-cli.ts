@@ -82,6 +82,21 @@ export class CofferSandbox {
     return result;
   }
 
+  /**
+   * kill -9 of the mount's daemon (a crash), then `coffer umount` clears the dead mount; the cache stays
+   * as the crash left it. Returns that umount's result (it fails: not everything could be stored).
+   */
+  async killDaemon(mountpoint: string): Promise<RunResult> {
+    const pid = this.mounts.get(mountpoint);
+    if (!pid) throw new Error(`no daemon pid known for ${mountpoint}`);
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && isCofferProcess(pid); i++) await Bun.sleep(20);
+    const cleared = await coffer(["umount", mountpoint]);
+    this.mounts.delete(mountpoint);
+    if (isMounted(mountpoint)) throw new Error(`${mountpoint} is still mounted after kill -9 and coffer umount: ${cleared.stderr}`);
+    return cleared;
+  }
+
   /** Forget a mount that the test ended some other way (kill -9 and `coffer umount` clearing it). */
   forget(mountpoint: string): void {
     this.mounts.delete(mountpoint);

@@ -5,6 +5,7 @@
 // hangs) and then makes sure nothing is left mounted, whatever state the child died in.
 
 import type { Subprocess } from "bun";
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, realpathSync, rmdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -175,4 +176,25 @@ export async function withMountChild<T>(
       await child.stop();
     }
   });
+}
+
+/**
+ * Registers beforeAll/afterAll that serve `cmd(mountpoint)` on a fresh mountpoint for the tests of the
+ * enclosing describe (or file), and stop it; the returned function gives the mountpoint inside tests.
+ */
+export function useMountChild(cmd: (mountpoint: string) => string[], prefix?: string, opts?: MountChildOptions): () => string {
+  let mp: ReturnType<typeof makeTempMountpoint> | undefined;
+  let child: MountChild | undefined;
+  beforeAll(async () => {
+    mp = makeTempMountpoint(prefix);
+    child = await startMountChild(cmd(mp.path), mp.path, opts);
+  }, 60_000);
+  afterAll(async () => {
+    await child?.stop();
+    mp?.remove();
+  }, 60_000);
+  return () => {
+    if (!mp || !child) throw new Error("the mount child did not start");
+    return mp.path;
+  };
 }

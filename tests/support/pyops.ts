@@ -80,6 +80,59 @@ try:
                     for name in a["remove"]: os.unlink(os.path.join(a["path"], name))
                     for name in a["add"]: os.close(os.open(os.path.join(a["path"], name), os.O_CREAT | os.O_WRONLY, 0o644))
         r = seen
+    elif op == "listWhileRenaming":
+        # Each name, once listed, is renamed into a[away] and back while the listing goes on.
+        seen = []
+        with os.scandir(a["path"]) as it:
+            for e in it:
+                seen.append(e.name)
+                if len(seen) > a["limit"]: break
+                os.rename(os.path.join(a["path"], e.name), os.path.join(a["away"], e.name))
+                os.rename(os.path.join(a["away"], e.name), os.path.join(a["path"], e.name))
+        r = seen
+    elif op == "dataSegments":
+        # The [start, end) data ranges SEEK_DATA / SEEK_HOLE report, walking from 0 to EOF.
+        fd = os.open(a["path"], os.O_RDONLY)
+        try:
+            r, pos = [], 0
+            while True:
+                try: start = os.lseek(fd, pos, os.SEEK_DATA)
+                except OSError as e:
+                    if e.errno == errno.ENXIO: break
+                    raise
+                end = os.lseek(fd, start, os.SEEK_HOLE)
+                r.append([start, end])
+                pos = end
+        finally: os.close(fd)
+    elif op == "statvfs":
+        st = os.statvfs(a["path"])
+        r = {"bavail": st.f_bavail * st.f_frsize, "bfree": st.f_bfree * st.f_frsize, "total": st.f_blocks * st.f_frsize}
+    elif op == "directWrite":
+        # O_DIRECT needs an aligned buffer: an anonymous mmap is page-aligned.
+        import mmap
+        data = bytes.fromhex(a["data"])
+        buf = mmap.mmap(-1, len(data))
+        buf.write(data)
+        fd = os.open(a["path"], os.O_WRONLY | os.O_DIRECT)
+        try: r = os.pwrite(fd, buf, a["offset"])
+        finally: os.close(fd)
+    elif op == "cachedThenDirect":
+        # A reader holds the file open with its pages cached; another descriptor overwrites a range with
+        # O_DIRECT; the reader's buffered read of that range must see the new bytes, not the cached ones.
+        import mmap
+        data = bytes.fromhex(a["data"])
+        rfd = os.open(a["path"], os.O_RDONLY)
+        try:
+            while os.read(rfd, 1 << 20): pass
+            buf = mmap.mmap(-1, len(data))
+            buf.write(data)
+            wfd = os.open(a["path"], os.O_RDWR | os.O_DIRECT)
+            try: os.pwrite(wfd, buf, a["offset"])
+            finally: os.close(wfd)
+            r = os.pread(rfd, len(data), a["offset"]).hex()
+        finally: os.close(rfd)
+    elif op == "readAll":
+        with open(a["path"], "rb") as f: r = len(f.read())
     else:
         raise ValueError("unknown op " + op)
     print(json.dumps({"ok": True, "result": r}))
@@ -213,6 +266,36 @@ export function listdirBytes(dir: string): Buffer[] {
  */
 export function listWhileChanging(path: string, readFirst: number, remove: string[], add: string[]): string[] {
   return pyop("listWhileChanging", { path, readFirst, remove, add });
+}
+
+/** Names listed by readdir(3) of `path` while each listed name is renamed into `away` and back; stops past `limit`. */
+export function listWhileRenaming(path: string, away: string, limit: number): string[] {
+  return pyop("listWhileRenaming", { path, away, limit });
+}
+
+/** The data ranges [start, end) that SEEK_DATA / SEEK_HOLE report for `path`, from 0 to EOF. */
+export function dataSegments(path: string): [number, number][] {
+  return pyop("dataSegments", { path });
+}
+
+/** statvfs(2) of `path`, in bytes. */
+export function statvfs(path: string): { bavail: number; bfree: number; total: number } {
+  return pyop("statvfs", { path });
+}
+
+/** pwrite with O_DIRECT (length a multiple of 4096, offset aligned); returns the bytes written. */
+export function directWrite(path: string, offset: number, data: Uint8Array): number {
+  return pyop("directWrite", { path, offset, data: hex(data) });
+}
+
+/** A reader caches the whole file, an O_DIRECT descriptor overwrites [offset, +data); what the reader then reads there. */
+export function cachedThenDirect(path: string, offset: number, data: Uint8Array): Buffer {
+  return Buffer.from(pyop("cachedThenDirect", { path, offset, data: hex(data) }) as string, "hex");
+}
+
+/** Reads the whole file in another process; returns its length. */
+export function readAll(path: string): number {
+  return pyop("readAll", { path });
 }
 
 /**

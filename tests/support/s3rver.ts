@@ -1,4 +1,5 @@
 // Starts a private s3rver (under Node, on 127.0.0.1) for tests and benchmarks, and stops exactly that process.
+import { afterAll, beforeAll } from "bun:test";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -87,4 +88,23 @@ export async function startS3rver(): Promise<S3rverHandle> {
       },
     };
   }
+}
+
+/**
+ * Registers beforeAll/afterAll that start a private s3rver with `bucket` and stop it; the returned
+ * function gives the handle inside tests (it throws if s3rver did not start).
+ */
+export function useS3rver(bucket: string): () => S3rverHandle {
+  let s3: S3rverHandle | undefined;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    await s3.createBucket(bucket);
+  }, 60_000);
+  afterAll(async () => {
+    await s3?.stop();
+  }, 60_000);
+  return () => {
+    if (!s3) throw new Error("s3rver did not start");
+    return s3;
+  };
 }

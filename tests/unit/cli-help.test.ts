@@ -1,8 +1,10 @@
 // The CLI's help reads like a man page (description, options, an example for every command) and --version names Bun.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Command } from "commander";
 import { buildProgram } from "../../src/cli/main.ts";
 import { coffer } from "../support/coffer-cli.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 function helpOf(cmd: Command): string {
   let out = "";

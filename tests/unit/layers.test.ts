@@ -1,16 +1,18 @@
 // Checks the layering of src/: every import points down (rules below) and no module cycles exist.
 //
 // Type-only imports count too: a type from a higher layer is a dependency on it all the same.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const SRC = resolve(import.meta.dir, "../../src");
 
 /**
  * The layers, highest first. A module may import from its own layer group and from any lower rank.
  * Longest matching prefix wins, so `fs/mount.ts` (the composition root) sits above `fs/vfs`.
- *   cli → daemon/mount → fs/admin → tui/provision → control → fs/vfs → fs/blocks → fs/meta → fs/store → fs/crypto
+ *   cli → daemon/mount → fs/admin → tui/provision → control → fs/vfs → fs/metadata → fs/blocks → fs/meta → fs/store → fs/crypto
  * fs/fuse (the kernel protocol) is beside the stack: vfs implements its interface, and it knows nothing
  * of store, meta, blocks, vfs or crypto (FORBIDDEN below). Leaves everyone may use: config, names, user-error.
  */
@@ -25,6 +27,7 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["fs/mount-lock.ts", 55], // a store object with the mount's record: above store, below the root
   ["fs/mount-checks.ts", 55],
   ["fs/vfs/", 50],
+  ["fs/metadata/", 45], // the metadata's life: params, local copy, shipping, generations
   ["fs/blocks/", 40],
   ["fs/meta/", 30],
   ["fs/fuse/", 25],
@@ -33,6 +36,7 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["config/", 5],
   ["fs/names.ts", 5],
   ["fs/posix-acl.ts", 5], // pure ACL/mode rules shared by the vfs and the memfs example
+  ["fs/fsync.ts", 5], // every fsync of the cache directory, observable by tests
   ["user-error.ts", 0],
 ];
 

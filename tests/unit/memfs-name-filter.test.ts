@@ -1,7 +1,9 @@
 // memfs's shared NameFilter: never says "absent" for a name that is present, across adds and removes.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { NameFilter } from "../../examples/memfs/name-filter.ts";
 import { mulberry32 } from "../../src/fs/store/faulty.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 test("no false negatives; removed names are mostly reported absent", () => {
   const filter = new NameFilter();

@@ -1,11 +1,13 @@
 // MemFs in-process: the bookkeeping a mount cannot show directly (lookup counts, forget, cookies, sparse chunks).
 
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { EEXIST, EINVAL, ENODATA, ENOENT, ENOTEMPTY, FuseError } from "../../src/fs/fuse/errno.ts";
 import { FATTR, RENAME_EXCHANGE } from "../../src/fs/fuse/kernel.ts";
 import type { DirentSink, EntryOut, RequestContext, SetattrIn } from "../../src/fs/fuse/raw-fs.ts";
 import { CHUNK_SIZE, FileData } from "../../examples/memfs/file-data.ts";
 import { MemFs } from "../../examples/memfs/mem-fs.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const ctx: RequestContext = { unique: 1n, nodeid: 1, uid: 0, gid: 0, pid: 1 };
 const ROOT = 1;

@@ -1,8 +1,10 @@
 // The ACL rules of src/fs/posix-acl.ts against the kernel's own (fs/posix_acl.c): equivalence, chmod, inheritance.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   ACL_GROUP, ACL_GROUP_OBJ, ACL_MASK, ACL_OTHER, ACL_USER, ACL_USER_OBJ, applyAccessAcl, chmodAcl, decodeAcl, encodeAcl, inheritAcl,
 } from "../../src/fs/posix-acl.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;

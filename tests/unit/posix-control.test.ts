@@ -1,8 +1,10 @@
 // The POSIX suite on a plain directory of the local disk: the control that shows the suite itself is right.
 
-import { afterAll, beforeAll } from "bun:test";
+import { afterAll, beforeAll, setDefaultTimeout } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { posixSuite } from "../suites/posix.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 let dir = "";
 

@@ -1,8 +1,10 @@
 // The random-ops suite on a plain directory of the local disk: the control for the model itself.
 
-import { afterAll, beforeAll } from "bun:test";
+import { afterAll, beforeAll, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { randomOpsSuite } from "../suites/random-ops.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 let dir = "";
 

@@ -1,13 +1,15 @@
 // kill -9 at random moments during writes, uploads, metadata uploads and removals: fsynced files survive, metadata stays consistent.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { LocalBackend } from "../../src/fs/store/local.ts";
-import { downloadSnapshot, listSnapshots } from "../../src/fs/blocks/meta-sync.ts";
+import { loadNewestGeneration } from "../../src/fs/metadata/generations.ts";
 import { keysCodec } from "../../src/fs/blocks/keys-codec.ts";
 import { createFilesystemOnStore, openCofferFs, type CofferFs } from "../../src/fs/vfs/index.ts";
 import { checkConsistency } from "./consistency.ts";
 import { ROOT, cleanupDirs, ctx, randomData, readAll, tempDir } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 
@@ -72,15 +74,13 @@ describe("chaos", () => {
       }
       expect(files.size).toBeGreaterThan(0);
       // whatever moment the kill hit, the newest snapshot in the store names only objects in the store
-      const seqs0 = await listSnapshots(backend);
-      const image0 = await downloadSnapshot(backend, keysCodec(keys), seqs0[seqs0.length - 1]);
+      const { image: image0 } = await loadNewestGeneration(backend, keysCodec(keys));
       expect(await checkConsistency(image0, backend)).toEqual([]);
       if (round % 2 === 0) continue; // the next child recovers the unclean cache itself
       const fs = await openCofferFs({ backend, keys, cacheDir });
       await verify(fs, files);
       await fs.close();
-      const seqs = await listSnapshots(backend);
-      const image = await downloadSnapshot(backend, keysCodec(keys), seqs[seqs.length - 1]);
+      const { image } = await loadNewestGeneration(backend, keysCodec(keys));
       expect(await checkConsistency(image, backend)).toEqual([]);
     }
     const fresh = await openCofferFs({ backend, keys, cacheDir: tempDir() });

@@ -1,6 +1,6 @@
 // Test helper: checks a metadata image against the store — block map, reference counts, link counts, objects present.
 import { MetaDb } from "../../src/fs/meta/db.ts";
-import { objectKey } from "../../src/fs/meta/blockmap.ts";
+import { dataObjectKey } from "../../src/fs/store/object-names.ts";
 import type { Backend } from "../../src/fs/store/backend.ts";
 
 /** Problems found (empty = consistent). `checkStore`: every object named by the block map exists in the store. */
@@ -28,7 +28,7 @@ export async function checkConsistency(image: Uint8Array, backend: Backend | nul
   }
   if (backend) {
     for (const r of q("SELECT DISTINCT o.id, o.hash FROM objects o JOIN blocks b ON b.object = o.id")) {
-      if (!(await backend.head(objectKey(Number(r.id), String(r.hash))))) problems.push(`object ${r.id} is not in the store`);
+      if (!(await backend.head(dataObjectKey(Number(r.id), String(r.hash))))) problems.push(`object ${r.id} is not in the store`);
     }
   }
   m.close();

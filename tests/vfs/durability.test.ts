@@ -1,11 +1,15 @@
 // Durability tests: crash recovery of fsynced data (in-process and kill -9), metadata sequence numbers and rollback detection.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { LocalBackend } from "../../src/fs/store/local.ts";
 import { MetadataRollbackError, createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
-import { listSnapshots, readLocalState, snapshotKey, writeLocalState } from "../../src/fs/blocks/meta-sync.ts";
+import { readLocalState, writeLocalState } from "../../src/fs/metadata/local-state.ts";
+import { listGenerations } from "../../src/fs/metadata/generations.ts";
+import { snapshotKey } from "../../src/fs/store/object-names.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, storedBytes, tempDir, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 
@@ -85,26 +89,24 @@ describe("durability", () => {
     await fs2.close();
   }, 60_000);
 
-  test("metadata snapshots are numbered, rotated, and bound to their sequence number", async () => {
+  test("metadata snapshots are numbered, rotated at close, and bound to their generation", async () => {
     const w = await newWorld();
     const cacheDir = tempDir();
-    const fs = await w.open(cacheDir, { keepSnapshots: 3 });
     for (let i = 0; i < 5; i++) {
+      const fs = await w.open(cacheDir, { keepSnapshots: 3 });
       await fs.mkdir(ctx(), ROOT, `d${i}`, 0o755, 0);
-      await fs.flushAll();
+      await fs.close(); // each close ships one snapshot
     }
-    const seq = fs.stats().metadataSeq;
-    expect(seq).toBe(6); // mkfs wrote 1
-    expect(await listSnapshots(w.backend)).toEqual([4, 5, 6]);
-    await fs.close();
+    expect((await listGenerations(w.backend)).snapshots).toEqual([4, 5, 6]); // mkfs wrote 1
     const again = await w.open(cacheDir, { keepSnapshots: 3 });
+    expect(again.stats().metadataSeq).toBe(6);
     await again.close(); // nothing changed: no new snapshot
-    expect(await listSnapshots(w.backend)).toEqual([4, 5, 6]);
-    // a snapshot copied under a newer sequence number is refused (AEAD binds name and sequence)
+    expect((await listGenerations(w.backend)).snapshots).toEqual([4, 5, 6]);
+    // a snapshot copied under a newer generation is refused (AEAD binds name and generation)
     await w.backend.put(snapshotKey(7), await w.backend.get(snapshotKey(6)));
     await expect(w.open()).rejects.toThrow(/corrupted/);
     await w.backend.delete(snapshotKey(7));
-    // a store rolled back behind what this cache uploaded is detected
+    // a store rolled back behind what this cache shipped is detected
     await w.backend.delete(snapshotKey(6));
     await expect(w.open(cacheDir)).rejects.toBeInstanceOf(MetadataRollbackError);
   });
@@ -135,7 +137,7 @@ describe("durability", () => {
     await fs.abandonForTests();
     // as if the put of snapshot N had landed but the process died before recording it
     const st = readLocalState(cacheDir)!;
-    writeLocalState(cacheDir, { uploadedSeq: st.uploadedSeq - 1, pendingSeq: st.uploadedSeq, clean: false });
+    writeLocalState(cacheDir, { shippedGen: st.shippedGen - 1, pendingGen: st.shippedGen, clean: false });
     const fs2 = await w.open(cacheDir);
     expect((await fs2.lookup(ctx(), ROOT, "local-only")).attr.mode & 0o170000).toBe(0o040000);
     expect(w.logs.some((l) => l.includes("newer than this cache"))).toBe(false);

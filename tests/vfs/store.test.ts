@@ -1,5 +1,5 @@
 // In-process store tests: dedup, refcount-zero deletion after a metadata dump, upload races, shared downloads, outages.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Backend } from "../../src/fs/store/backend.ts";
 import { FaultyBackend } from "../../src/fs/store/faulty.ts";
 import { MemoryBackend } from "../../src/fs/store/memory.ts";
@@ -7,6 +7,8 @@ import { createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, setattrIn, storedBytes, tempDir, writeFile } from "./helpers.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 afterEach(cleanupDirs);
 

@@ -5,8 +5,8 @@
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { keysCodec } from "../blocks/keys-codec.ts";
 import type { FsKeys } from "../crypto/keys.ts";
-import { downloadSnapshot, listSnapshots, snapshotKey, uploadSnapshot } from "../blocks/meta-sync.ts";
-import { objectKey } from "../meta/blockmap.ts";
+import { listGenerations, loadGeneration, publishImage, restorable } from "../metadata/index.ts";
+import { dataObjectKey, logKey, snapshotKey } from "../store/object-names.ts";
 import { MetaDb } from "../meta/db.ts";
 import type { Backend } from "../store/backend.ts";
 
@@ -29,23 +29,23 @@ export interface MetadataGenerations {
   publish(image: Uint8Array): Promise<number>;
 }
 
-/** Today's generations: whole encrypted SQLite snapshots `meta/db-<seq>` (src/fs/blocks/meta-sync.ts). */
+/**
+ * The generations as src/fs/metadata ships them: every kept snapshot `meta/db-<g>`, and each log
+ * `meta/log-<g>` on the chain after the newest snapshot (its image = that snapshot + the logs up to g).
+ */
 export function snapshotGenerations(backend: Backend, codec: ObjectCodec): MetadataGenerations {
   return {
     async list() {
-      const sizes = new Map<number, number>();
-      for (const seq of await listSnapshots(backend)) sizes.set(seq, (await backend.head(snapshotKey(seq)))?.size ?? 0);
-      return [...sizes].map(([generation, storedBytes]) => ({ generation, storedBytes }));
+      const gens = await listGenerations(backend);
+      const out: GenerationInfo[] = [];
+      for (const generation of restorable(gens)) {
+        const key = gens.snapshots.includes(generation) ? snapshotKey(generation) : logKey(generation);
+        out.push({ generation, storedBytes: (await backend.head(key))?.size ?? 0 });
+      }
+      return out;
     },
-    read: (generation) => downloadSnapshot(backend, codec, generation),
-    async publish(image) {
-      const seqs = await listSnapshots(backend);
-      // +2, not +1: a mount that crashed while uploading newest+1 recorded it as pending in its cache and
-      // would take its own database for as new as ours. Nobody has claimed newest+2.
-      const generation = (seqs.at(-1) ?? 0) + 2;
-      await uploadSnapshot(backend, codec, generation, image);
-      return generation;
-    },
+    read: async (generation) => (await loadGeneration(backend, codec, await listGenerations(backend), generation)).image,
+    publish: (image) => publishImage(backend, codec, image),
   };
 }
 
@@ -84,7 +84,7 @@ export function summarizeImage(image: Uint8Array): GenerationSummary {
       id: number;
       hash: string;
     }[];
-    for (const r of rows) dataKeys.set(r.inode, [...(dataKeys.get(r.inode) ?? []), objectKey(r.id, r.hash)]);
+    for (const r of rows) dataKeys.set(r.inode, [...(dataKeys.get(r.inode) ?? []), dataObjectKey(r.id, r.hash)]);
     const paths = m.q(`
       WITH RECURSIVE p(inode, path) AS (
         SELECT inode, '/' || name FROM entries WHERE parent = 1

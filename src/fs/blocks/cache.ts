@@ -13,13 +13,14 @@
 // durability table true: write() alone was never crash-safe, fsync still puts data + dirty marker on
 // disk, and a dirty marker whose data was only in memory is dropped at recovery like any unsynced write.
 import {
-  constants, closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync,
-  statSync, writeSync,
+  constants, closeSync, existsSync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync,
+  readdirSync, readSync, rmSync, statSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { fdatasyncFd, fsyncDir } from "../fsync.ts";
 import type { Backend } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
-import { objectKey } from "../meta/blockmap.ts";
+import { dataObjectKey } from "../store/object-names.ts";
 import type { ObjectCodec } from "./object-codec.ts";
 
 export const blockKey = (inode: number, blkno: number): string => `${inode}-${blkno}`;
@@ -34,6 +35,8 @@ interface Cached {
   size: number;
   /** The content when the block is held in memory instead of a file (bytes past `size` are zero). */
   mem?: Uint8Array;
+  /** Bytes the cache file occupies on disk (its holes excluded), measured when first asked; reset by changes. */
+  alloc?: number;
 }
 
 /** Largest block content held in memory rather than in a cache file. */
@@ -79,7 +82,10 @@ export class BlockCache {
   constructor(private readonly o: BlockCacheOptions) {
     this.blockSize = o.blockSize;
     this.dir = join(o.dir, "blocks");
-    mkdirSync(this.dir, { recursive: true });
+    if (!existsSync(this.dir)) {
+      mkdirSync(this.dir, { recursive: true });
+      fsyncDir(o.dir); // the blocks/ name itself, before any file in it is relied on
+    }
   }
 
   /**
@@ -226,7 +232,7 @@ export class BlockCache {
   private async download(key: string, inode: number, blkno: number, objId: number): Promise<void> {
     const row = this.o.map.object(objId);
     if (!row) throw new Error(`block ${key} names missing object ${objId}`);
-    const name = objectKey(row.id, row.hash);
+    const name = dataObjectKey(row.id, row.hash);
     // While we await, the block may be rewritten, truncated or re-pointed (and the old object deleted
     // once unreferenced): then the download's outcome, even a failure, no longer matters; ensure() looks again.
     const superseded = () => this.files.has(key) || this.o.map.get(inode, blkno) !== objId;
@@ -291,6 +297,7 @@ export class BlockCache {
     ftruncateSync(this.fd(key), len);
     this.bytes -= c.size - len;
     c.size = len;
+    c.alloc = undefined;
   }
 
   /** Forgets a block entirely (file removed, dirty state dropped): the inode or this block is gone. */
@@ -304,6 +311,19 @@ export class BlockCache {
   /** Bytes held by the cache file of a block, or null when it is not cached. */
   cachedSize(inode: number, blkno: number): number | null {
     return this.files.get(blockKey(inode, blkno))?.size ?? null;
+  }
+
+  /**
+   * Bytes a cached block takes on the cache disk, or null when not cached: a block written at an offset
+   * inside it leaves a hole in its cache file before the data, which takes no space.
+   */
+  allocatedBytes(inode: number, blkno: number): number | null {
+    const key = blockKey(inode, blkno);
+    const c = this.files.get(key);
+    if (!c) return null;
+    if (c.mem) return c.size;
+    c.alloc ??= Math.min(c.size, fstatSync(this.fd(key, false)).blocks * 512);
+    return c.alloc;
   }
 
   /** Cached block numbers of `inode` that are >= fromBlk. */
@@ -467,22 +487,17 @@ export class BlockCache {
       if (!this.files.has(key)) continue;
       const fd = this.fds.get(key);
       if (fd !== undefined) {
-        fdatasyncSync(fd);
+        fdatasyncFd(fd, this.path(key));
         continue;
       }
       const ofd = openSync(this.path(key), "r");
       try {
-        fdatasyncSync(ofd);
+        fdatasyncFd(ofd, this.path(key));
       } finally {
         closeSync(ofd);
       }
     }
-    const dfd = openSync(this.dir, "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    fsyncDir(this.dir);
   }
 
   /** Number of dirty blocks, in O(1) (stats() walks them to sum their bytes). */

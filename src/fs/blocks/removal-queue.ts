@@ -1,18 +1,19 @@
 // RemovalQueue: deletes objects whose reference count is 0 from the store, once that is safe.
 //
-// Safe means: a metadata snapshot taken after the count dropped to 0 has been uploaded (so no current
-// snapshot in the store names the object) and no upload of it is in progress. Each batch first moves the
+// Safe means: a metadata generation (log or snapshot) taken after the count dropped to 0 has been shipped (so the
+// newest state in the store no longer names the object) and no upload of it is in progress. Each batch first moves the
 // rows into the `garbage` journal (one transaction), then deletes from the store, then clears the journal,
 // so a crash in between neither leaks an object nor deletes one that is still named.
 import type { Backend } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
+import { dataObjectKey } from "../store/object-names.ts";
 
 export interface RemovalQueueOptions {
   map: BlockMap;
   backend: Backend;
   tx: <T>(fn: () => T) => T;
-  /** Sequence number of the newest metadata snapshot that reached the store. */
-  uploadedSeq: () => number;
+  /** The newest metadata generation that reached the store. */
+  shippedGen: () => number;
   /** Objects being uploaded right now (never removed). */
   busy: ReadonlySet<number>;
   intervalMs?: number;
@@ -46,8 +47,8 @@ export class RemovalQueue {
   private async pass(): Promise<void> {
     for (;;) {
       this.o.tx(() => {
-        for (const o of this.o.map.deletable(this.o.uploadedSeq(), 1000)) {
-          if (!this.o.busy.has(o.id)) this.o.map.toGarbage(o);
+        for (const o of this.o.map.deletable(this.o.shippedGen(), 1000)) {
+          if (!this.o.busy.has(o.id)) this.o.map.toGarbage(o, dataObjectKey(o.id, o.hash));
         }
       });
       const batch = this.o.map.garbage(1000);

@@ -7,7 +7,7 @@
 // the block dirty in the cache; it is retried on the next round.
 import type { Backend } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
-import { objectKey } from "../meta/blockmap.ts";
+import { dataObjectKey } from "../store/object-names.ts";
 import { type BlockCache, monoNow } from "./cache.ts";
 import type { ObjectCodec } from "./object-codec.ts";
 
@@ -18,7 +18,7 @@ export interface UploadQueueOptions {
   codec: ObjectCodec;
   /** Runs fn in one database transaction. */
   tx: <T>(fn: () => T) => T;
-  /** Sequence number of the newest metadata snapshot taken (see BlockMap.set). */
+  /** The newest metadata generation taken, log or snapshot (see BlockMap.set). */
   snapshotSeq: () => number;
   delayMs?: number;
   concurrency?: number;
@@ -180,7 +180,7 @@ export class UploadQueue {
     const id = this.o.map.insertPending(hash, size, this.o.snapshotSeq());
     this.uploadingObjects.add(id);
     try {
-      const name = objectKey(id, hash);
+      const name = dataObjectKey(id, hash);
       const sealed = await this.o.codec.encode("data", name, content);
       await this.o.backend.put(name, sealed);
       this.uploadedBytes += size;

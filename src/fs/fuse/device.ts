@@ -1,7 +1,9 @@
 // The device: validate a mountpoint, get a connected /dev/fuse fd (mount(2) as root, fusermount3 otherwise), unmount.
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { closeFd, geteuid, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, recvFd, socketpair, SysError, umount2 } from "./libc.ts";
+import {
+  closeFd, geteuid, MNT_DETACH, mount, MS_NOATIME, MS_NODEV, MS_NOSUID, MS_RELATIME, MS_STRICTATIME, recvFd, socketpair, SysError, umount2,
+} from "./libc.ts";
 
 export interface DeviceOptions {
   mountpoint: string;
@@ -9,6 +11,20 @@ export interface DeviceOptions {
   subtype?: string;
   allowOther?: boolean;
   defaultPermissions?: boolean;
+  /** Honour device nodes (off by default: nodev, as for any FUSE mount; only root may turn it on). */
+  dev?: boolean;
+  /** Honour set-user-ID and set-group-ID bits on execution (off by default: nosuid; root only). */
+  suid?: boolean;
+  /** The atime policy shown in /proc/mounts (the filesystem applies it itself: FUSE inodes are S_NOATIME). */
+  atime?: AtimeMode;
+}
+
+export type AtimeMode = "relatime" | "strictatime" | "noatime";
+
+/** mount(2) flags for the options: nodev and nosuid unless asked otherwise, and the atime policy. */
+export function mountFlags(o: DeviceOptions): number {
+  const atime = o.atime === "noatime" ? MS_NOATIME : o.atime === "strictatime" ? MS_STRICTATIME : MS_RELATIME;
+  return (o.dev ? 0 : MS_NODEV) | (o.suid ? 0 : MS_NOSUID) | atime;
 }
 
 const EBUSY = 16;
@@ -21,14 +37,27 @@ function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** Mount points currently listed in /proc/self/mountinfo, with their fs type, source and device ("0:53"). */
-export function listMounts(): { mountpoint: string; fstype: string; source: string; dev: string }[] {
-  const out: { mountpoint: string; fstype: string; source: string; dev: string }[] = [];
+export interface MountEntry {
+  mountpoint: string;
+  fstype: string;
+  source: string;
+  /** "major:minor", e.g. "0:53". */
+  dev: string;
+  /** The per-mount options ("rw,nosuid,nodev,relatime") and then the filesystem's own ("user_id=0,..."). */
+  options: string[];
+}
+
+/** Mount points currently listed in /proc/self/mountinfo: the one parser of it (tests use it too). */
+export function listMounts(): MountEntry[] {
+  const out: MountEntry[] = [];
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
     if (!line) continue;
     const f = line.split(" ");
     const sep = f.indexOf("-");
-    out.push({ mountpoint: unescapeMountinfo(f[4] ?? ""), fstype: f[sep + 1] ?? "", source: unescapeMountinfo(f[sep + 2] ?? ""), dev: f[2] ?? "" });
+    out.push({
+      mountpoint: unescapeMountinfo(f[4] ?? ""), fstype: f[sep + 1] ?? "", source: unescapeMountinfo(f[sep + 2] ?? ""), dev: f[2] ?? "",
+      options: [...(f[5] ?? "").split(","), ...(f[sep + 3] ?? "").split(",")].filter(Boolean),
+    });
   }
   return out;
 }
@@ -79,6 +108,11 @@ export function mountOptions(o: DeviceOptions, fd?: number): string {
   }
   if (o.allowOther) opts.push("allow_other");
   if (o.defaultPermissions) opts.push("default_permissions");
+  if (fd === undefined) {
+    // fusermount3 turns these into mount flags (dev and suid only for root)
+    opts.push(o.dev ? "dev" : "nodev", o.suid ? "suid" : "nosuid");
+    if (o.atime && o.atime !== "relatime") opts.push(o.atime);
+  }
   return opts.join(",");
 }
 
@@ -86,7 +120,7 @@ export function mountOptions(o: DeviceOptions, fd?: number): string {
 export function mountAsRoot(mountpoint: string, o: DeviceOptions): number {
   const fd = openSync("/dev/fuse", "r+");
   try {
-    mount(o.fsname ?? "coffer", mountpoint, o.subtype ? `fuse.${o.subtype}` : "fuse", MS_NOSUID | MS_NODEV, mountOptions(o, fd));
+    mount(o.fsname ?? "coffer", mountpoint, o.subtype ? `fuse.${o.subtype}` : "fuse", mountFlags(o), mountOptions(o, fd));
   } catch (e) {
     closeSync(fd);
     throw e;

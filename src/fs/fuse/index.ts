@@ -40,7 +40,7 @@
 // ("-> #unique OK|ERRNO nB"), prefixed "rN" when a reader Worker answered.
 
 export { mountFuse, type FuseSession, type MountOptions } from "./session.ts";
-export { listMounts, unmountPath, isMountpoint, validateMountpoint } from "./device.ts";
+export { listMounts, unmountPath, isMountpoint, validateMountpoint, type AtimeMode, type MountEntry } from "./device.ts";
 export { FORWARD, type Forward } from "./forward.ts";
 export type { WorkerHandlers, WorkerFactory } from "./worker-api.ts";
 export * from "./errno.ts";

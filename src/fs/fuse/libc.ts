@@ -19,6 +19,9 @@ function libc() {
 
 export const MS_NOSUID = 2;
 export const MS_NODEV = 4;
+export const MS_NOATIME = 1024;
+export const MS_RELATIME = 1 << 21;
+export const MS_STRICTATIME = 1 << 24;
 export const MNT_DETACH = 2;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;

@@ -3,7 +3,7 @@ import { closeSync, openSync, writeSync, writevSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { setU64, utf8 } from "./codec.ts";
-import { mountAsRoot, mountWithFusermount, setReadAhead, unmountPath, validateMountpoint } from "./device.ts";
+import { type DeviceOptions, mountAsRoot, mountWithFusermount, setReadAhead, unmountPath, validateMountpoint } from "./device.ts";
 import { MAX_MAX_WRITE } from "./init.ts";
 import { FUSE_BUFFER_HEADER_SIZE, fuse_notify_inval_entry_out, fuse_notify_inval_inode_out, fuse_out_header, NotifyCode } from "./kernel.ts";
 import { cloneFuseFd, geteuid } from "./libc.ts";
@@ -11,12 +11,8 @@ import type { RawFileSystem } from "./raw-fs.ts";
 import { FORWARD_SLOT, NoteRing, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
 import { Server } from "./server.ts";
 
-export interface MountOptions {
-  mountpoint: string;
-  fsname?: string;
-  subtype?: string;
-  allowOther?: boolean;
-  defaultPermissions?: boolean;
+/** What mountFuse needs: the device options (mountpoint, names, permissions, dev/suid/atime) and the session's own. */
+export interface MountOptions extends DeviceOptions {
   /** true: trace lines to stderr; a function: trace lines to it. One line per request and per reply. */
   debug?: boolean | ((line: string) => void);
   /** Reader Workers (default: 1 without workerModule, else CPUs + 1, 2..4; see defaultReaders). */

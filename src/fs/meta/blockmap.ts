@@ -11,8 +11,6 @@ export interface ObjectRow {
   zeroed_after: number;
 }
 
-/** The store key of object `id` with content id `hash`: the hash prefix spreads keys over shards. */
-export const objectKey = (id: number, hash: string): string => `data/${hash.slice(0, 24)}-${id}`;
 
 /** Block map and object reference counting; every method is synchronous (call them without awaits between). */
 export class BlockMap {
@@ -30,6 +28,18 @@ export class BlockMap {
   /** Number of mapped blocks of `inode`. */
   count(inode: number): number {
     return (this.m.q("SELECT count(*) AS n FROM blocks WHERE inode = ?").get(inode) as { n: number }).n;
+  }
+
+  /** Each mapped block of `inode` with its object's plaintext size and bytes in the store (0 until stored). */
+  blockSizes(inode: number): { blkno: number; size: number; stored_size: number }[] {
+    return this.m.q("SELECT b.blkno, o.size, o.stored_size FROM blocks b JOIN objects o ON o.id = b.object WHERE b.inode = ?")
+      .all(inode) as { blkno: number; size: number; stored_size: number }[];
+  }
+
+  /** The first mapped block of `inode` at or after `fromBlk`, or null. */
+  nextMapped(inode: number, fromBlk: number): number | null {
+    const r = this.m.q("SELECT min(blkno) AS b FROM blocks WHERE inode = ? AND blkno >= ?").get(inode, fromBlk) as { b: number | null };
+    return r.b;
   }
 
   object(id: number): ObjectRow | null {
@@ -102,15 +112,15 @@ export class BlockMap {
 
   // ---- removal ----
 
-  /** Unused objects that no uploaded snapshot newer than their zeroing can reference (oldest first). */
-  deletable(uploadedSeq: number, limit: number): ObjectRow[] {
-    return this.m.q("SELECT * FROM objects WHERE refcount = 0 AND zeroed_after < ? ORDER BY zeroed_after LIMIT ?").all(uploadedSeq, limit) as ObjectRow[];
+  /** Unused objects that no shipped metadata generation newer than their zeroing can reference (oldest first). */
+  deletable(shippedGen: number, limit: number): ObjectRow[] {
+    return this.m.q("SELECT * FROM objects WHERE refcount = 0 AND zeroed_after < ? ORDER BY zeroed_after LIMIT ?").all(shippedGen, limit) as ObjectRow[];
   }
 
-  /** Moves an unused object into the garbage journal (in the same transaction as the caller's check). */
-  toGarbage(o: ObjectRow): void {
+  /** Moves an unused object into the garbage journal under its store key (in the same transaction as the caller's check). */
+  toGarbage(o: ObjectRow, key: string): void {
     this.m.q("DELETE FROM objects WHERE id = ?").run(o.id);
-    this.m.q("INSERT OR REPLACE INTO garbage (object, key) VALUES (?, ?)").run(o.id, objectKey(o.id, o.hash));
+    this.m.q("INSERT OR REPLACE INTO garbage (object, key) VALUES (?, ?)").run(o.id, key);
   }
 
   garbage(limit: number): { object: number; key: string }[] {

@@ -1,9 +1,15 @@
 // The metadata database connection: the only module that imports bun:sqlite (pragmas, snapshots, durability).
 import { Database, type Statement } from "bun:sqlite";
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type WalPages, readWalPages } from "./wal.ts";
+import { fsyncDir, fsyncPath } from "../fsync.ts";
+import { dirname } from "node:path";
 import { ROOT_INODE, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.ts";
 
 export type { Statement };
+
+/** WAL size past which a commit checkpoints by itself (normally each metadata ship checkpoints). */
+const WAL_LIMIT = 64 * 1024 * 1024;
 
 /** A typed error of the metadata layer (the vfs maps it to EIO). */
 export class MetaError extends Error {
@@ -48,19 +54,18 @@ export class MetaDb {
     return new MetaDb(Database.deserialize(copy), null);
   }
 
-  /** Writes a snapshot image (from `snapshot()`) to `path` as a standalone database file and fsyncs it. */
+  /**
+   * Writes a shipped image (from `image()`) to `path` byte for byte as the database file (so later WAL
+   * pages apply to exactly the image the store has), then fsyncs it and its directory. The caller drops
+   * the image's dirty markers through SQL once it is open (they belong to the machine that wrote them).
+   */
   static writeImage(path: string, image: Uint8Array): void {
-    rmSync(`${path}.tmp`, { force: true });
-    const src = Database.deserialize(image);
-    try {
-      src.exec(`VACUUM INTO '${path.replaceAll("'", "''")}.tmp'`);
-    } finally {
-      src.close();
-    }
-    // VACUUM INTO writes a complete file; rename it into place so no reader sees half of one.
+    const tmp = `${path}.tmp`;
+    writeFileSync(tmp, image);
+    fsyncPath(tmp);
     for (const p of [path + "-wal", path + "-shm"]) rmSync(p, { force: true });
-    renameSync(`${path}.tmp`, path);
-    fsyncPath(path);
+    renameSync(tmp, path); // no reader ever sees half a file
+    fsyncDir(dirname(path));
   }
 
   private configure(): void {
@@ -68,7 +73,9 @@ export class MetaDb {
     this.db.exec("PRAGMA synchronous = NORMAL");
     this.db.exec("PRAGMA cache_size = -65536"); // KiB: 64 MiB
     this.db.exec("PRAGMA temp_store = MEMORY");
-    this.db.exec("PRAGMA wal_autocheckpoint = 4000");
+    // checkpoints are ours (checkpoint()/maybeCheckpoint()): between two of them the WAL holds every page
+    // written, which is what a metadata log entry ships
+    this.db.exec("PRAGMA wal_autocheckpoint = 0");
     this.db.exec(SCHEMA_SQL);
     const v = this.param("schema_version");
     if (v === null) this.setParam("schema_version", String(SCHEMA_VERSION));
@@ -92,12 +99,64 @@ export class MetaDb {
 
   /** Runs fn in one SQLite transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws. */
   tx<T>(fn: () => T): T {
+    let r: T;
     try {
-      return this.db.transaction(fn).immediate();
+      r = this.db.transaction(fn).immediate();
     } catch (e) {
       for (const f of this.onRollback) f();
       throw e;
     }
+    if (++this.commitsSinceCheck >= 256) this.maybeCheckpoint();
+    return r;
+  }
+
+  private commitsSinceCheck = 0;
+  /** Grows at every checkpoint: a WAL read before one no longer holds every page written since. */
+  checkpointEpoch = 0;
+
+  /** Moves the WAL into the database file and empties it (TRUNCATE); the epoch grows. */
+  checkpoint(): void {
+    if (!this.path) return;
+    this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    this.checkpointEpoch++;
+  }
+
+  /** Checkpoints when the WAL passed WAL_LIMIT (no metadata ship emptied it: a long outage, or tests). */
+  private maybeCheckpoint(): void {
+    this.commitsSinceCheck = 0;
+    if (!this.path) return;
+    const wal = this.path + "-wal";
+    if (existsSync(wal) && statSync(wal).size > WAL_LIMIT) this.checkpoint();
+  }
+
+  /** The pages committed since the last checkpoint (null: none), as the WAL holds them. */
+  walPages(): WalPages | null {
+    return this.path ? readWalPages(this.path + "-wal") : null;
+  }
+
+  /** Commits run by durableTx so far (tests check that the commits that matter use it). */
+  durableCommits = 0;
+
+  /**
+   * Like tx(), but the commit is durable before it returns (synchronous=FULL fsyncs the WAL at
+   * COMMIT): for commits a power loss must not roll back, such as an upload's (the block is then
+   * marked clean and its cache file may be evicted). Other commits stay NORMAL: durable at the next
+   * fsync/sync().
+   */
+  durableTx<T>(fn: () => T): T {
+    this.db.exec("PRAGMA synchronous = FULL");
+    try {
+      const r = this.tx(fn);
+      this.durableCommits++;
+      return r;
+    } finally {
+      this.db.exec("PRAGMA synchronous = NORMAL");
+    }
+  }
+
+  /** The connection's current synchronous setting (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA). */
+  synchronous(): number {
+    return (this.q("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
   }
 
   /** Rows changed by this connection since it was opened (grows monotonically). */
@@ -121,28 +180,30 @@ export class MetaDb {
   sync(): void {
     if (!this.path) return;
     for (const p of [this.path + "-wal", this.path]) if (existsSync(p)) fsyncPath(p);
+    // once per connection: the -wal file is created by this session and lives until close, so its
+    // name must be durable too (the main file's name is, from mkfs/restore or an earlier session)
+    if (!this.dirSynced) {
+      fsyncDir(dirname(this.path));
+      this.dirSynced = true;
+    }
   }
+  private dirSynced = false;
 
   /**
-   * A consistent image of the whole database for upload, with the local-only tables emptied and the
-   * header switched from WAL to rollback mode so `Database.deserialize` can open it anywhere.
+   * A consistent image of the whole database to ship (local-only tables included: `dirty_blocks` is
+   * dropped by `writeImage` when the image is restored; the `garbage` journal is kept so a restored
+   * filesystem finishes those deletions), with the header switched from WAL to rollback mode so
+   * `Database.deserialize` can open it anywhere. Consecutive images share unchanged pages byte for byte.
    */
-  snapshot(): Uint8Array {
-    // Everything a snapshot contains must be durable locally first: otherwise a machine crash could
-    // leave the local database older than an uploaded snapshot, and the removal queue may already have
+  image(): Uint8Array {
+    // Everything an image contains must be durable locally first: otherwise a machine crash could
+    // leave the local database older than what the store has, and the removal queue may already have
     // deleted objects the older local block map still names.
     this.sync();
     const image = this.db.serialize();
     image[18] = 1;
     image[19] = 1;
-    const copy = Database.deserialize(image);
-    try {
-      copy.exec("DELETE FROM dirty_blocks; DELETE FROM garbage;");
-      const out = copy.serialize();
-      return out;
-    } finally {
-      copy.close();
-    }
+    return image;
   }
 
   /** Checkpoints the WAL into the main file and closes the connection. */
@@ -153,15 +214,6 @@ export class MetaDb {
       // a failed checkpoint is harmless: the WAL is replayed at the next open
     }
     this.db.close();
-  }
-}
-
-export function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

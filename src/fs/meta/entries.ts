@@ -54,11 +54,14 @@ export class EntryTable {
     this.m.q("UPDATE entries SET inode = ? WHERE id = ?").run(inode, id);
   }
 
-  /** Moves an entry to a new parent/name. It gets a new id, so readdir of the target sees it once. */
+  /**
+   * Moves an entry to a new parent/name, keeping its id and so its readdir cookie: a listing that runs
+   * while entries are renamed away and back still ends, and returns each surviving entry at most once
+   * (a new id would put the entry past the reader's position again, forever).
+   */
   move(id: number, parent: number, name: string): number {
-    const e = this.m.q("SELECT inode FROM entries WHERE id = ?").get(id) as { inode: number };
-    this.delete(id);
-    return this.insert(parent, name, e.inode);
+    this.m.q("UPDATE entries SET parent = ?, name = ? WHERE id = ?").run(parent, toStored(name), id);
+    return id;
   }
 
   hasChildren(parent: number): boolean {

@@ -93,7 +93,7 @@ export function access(c: VfsCore, ctx: RequestContext, nodeid: number, mask: nu
   if ((mask & (R_OK | W_OK | X_OK)) & ~bits) throw new FuseError(EACCES);
 }
 
-/** statfs sums over all inodes: cache the sums for a few seconds so `df` loops stay cheap. */
+/** statfs sums over all inodes: cache the sums for a few seconds so `df` loops stay cheap (free space is asked each time). */
 let statfsCache: { core: VfsCore; at: number; bytes: number; files: number } | null = null;
 
 export function statfs(c: VfsCore): StatfsOut {
@@ -104,10 +104,12 @@ export function statfs(c: VfsCore): StatfsOut {
   }
   const used = Math.ceil(statfsCache.bytes / bsize);
   const files = statfsCache.files;
+  // what can still be written is bounded by the disks under the cache (and a local:// store)
+  const free = Math.max(0, Math.min(total - used, Math.floor(c.freeBytes() / bsize)));
   return {
     blocks: total,
-    bfree: Math.max(0, total - used),
-    bavail: Math.max(0, total - used),
+    bfree: free,
+    bavail: free,
     files: files + 2 ** 32,
     ffree: 2 ** 32,
     bsize,

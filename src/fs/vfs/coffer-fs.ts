@@ -7,7 +7,7 @@ import { EROFS, FuseError } from "../fuse/errno.ts";
 import type { MetaDb } from "../meta/db.ts";
 import type { UploadQueue } from "../blocks/upload-queue.ts";
 import type { RemovalQueue } from "../blocks/removal-queue.ts";
-import { type MetadataSync, writeLocalState } from "../blocks/meta-sync.ts";
+import type { FsMetadata } from "../metadata/fs-metadata.ts";
 import type { VfsCore } from "./core.ts";
 import * as attrOps from "./attr-ops.ts";
 import * as dirOps from "./dir-ops.ts";
@@ -52,8 +52,7 @@ export interface CofferParts {
   db: MetaDb;
   uploads: UploadQueue;
   removal: RemovalQueue;
-  metaSync: MetadataSync;
-  cacheDir: string;
+  metadata: FsMetadata;
   /** Closed last (its Workers encode the final uploads). */
   codec?: ObjectCodec;
 }
@@ -71,7 +70,7 @@ export class CofferFs implements RawFileSystem {
   /** Starts the background tasks (upload after a delay, metadata upload, removal of unused objects). */
   start(): void {
     this.p.uploads.start();
-    this.p.metaSync.start();
+    this.p.metadata.shipper.start();
     this.p.removal.start();
   }
 
@@ -186,13 +185,16 @@ export class CofferFs implements RawFileSystem {
 
   // ---- whole filesystem ----
 
-  /** Upload every dirty block and then the metadata; resolves when all is in the store. */
-  async flushAll(progress?: (p: FlushProgress) => void): Promise<void> {
+  /**
+   * Upload every dirty block and then the metadata (a log entry, or a full snapshot when `compact`);
+   * resolves when all is in the store.
+   */
+  async flushAll(progress?: (p: FlushProgress) => void, compact = false): Promise<void> {
     const before = this.p.uploads.uploadedBytes;
     await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
     const up = this.p.uploads.uploadedBytes - before; // this flush's bytes, as the "blocks" reports count them
     progress?.({ dirtyBytes: 0, uploadedBytes: up, phase: "metadata" });
-    if (this.p.metaSync.changed) await this.p.metaSync.upload();
+    await this.p.metadata.flush(compact);
     await this.p.removal.run();
     progress?.({ dirtyBytes: this.c.cache.stats().dirtyBytes, uploadedBytes: up, phase: "done" });
   }
@@ -201,15 +203,14 @@ export class CofferFs implements RawFileSystem {
   async close(progress?: (p: FlushProgress) => void): Promise<void> {
     if (this.closed) return;
     await this.p.uploads.stop(); // no timer-driven uploads race the final flush
-    await this.flushAll(progress);
+    await this.flushAll(progress, true);
     this.closed = true;
-    await this.p.metaSync.stop();
+    await this.p.metadata.shipper.stop();
     this.finalStats = this.stats();
     await this.p.removal.stop();
     this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
     this.c.cache.closeFiles();
-    this.c.db.close();
-    writeLocalState(this.p.cacheDir, { uploadedSeq: this.p.metaSync.uploadedSeq, pendingSeq: null, clean: true });
+    await this.p.metadata.close(); // closes the database, then marks the cache clean
     this.p.codec?.close?.();
   }
 
@@ -220,10 +221,27 @@ export class CofferFs implements RawFileSystem {
   async abandonForTests(): Promise<void> {
     this.closed = true;
     await this.p.uploads.stop();
-    await this.p.metaSync.stop();
+    await this.p.metadata.shipper.stop();
     await this.p.removal.stop();
     this.c.cache.closeFiles();
     this.p.codec?.close?.();
+  }
+
+  /** Metadata shipping state, for the control API and `coffer stat`. */
+  metadataShipping(): {
+    generation: number; lastShipAt?: number; unshipped: boolean; lagMs: number; shippedBytes: number; shippedObjects: number;
+    lastError: string | null; mainThreadMs: number;
+  } {
+    const s = this.p.metadata.shipper;
+    return {
+      generation: s.shippedGen, lastShipAt: s.lastShipAt, unshipped: s.changed, lagMs: s.lagMs(),
+      shippedBytes: s.shippedBytes, shippedObjects: s.shippedObjects, lastError: s.lastError, mainThreadMs: s.mainThreadMs,
+    };
+  }
+
+  /** Commits made durable at COMMIT (synchronous=FULL) so far: the upload commits (tests check the wiring). */
+  durableCommits(): number {
+    return this.c.db.durableCommits;
   }
 
   /** Empties the cache of clean blocks (they are downloaded again when read); returns how many went. */
@@ -235,9 +253,9 @@ export class CofferFs implements RawFileSystem {
     this.c.cache.setMaxBytes(bytes);
   }
 
-  /** Stores a metadata snapshot now, even when the periodic upload is not due. */
+  /** Stores a full metadata snapshot now, even when the periodic ship is not due. */
   uploadMetadata(): Promise<void> {
-    return this.p.metaSync.upload();
+    return this.p.metadata.shipper.ship(true);
   }
 
   stats(): CofferStats {
@@ -253,8 +271,8 @@ export class CofferFs implements RawFileSystem {
       storedBytes: s.storedBytes,
       cacheBytes: cs.cacheBytes,
       dirtyBytes: cs.dirtyBytes,
-      metadataSeq: this.p.metaSync.uploadedSeq,
-      lastMetadataUpload: this.p.metaSync.lastUpload,
+      metadataSeq: this.p.metadata.shippedGen,
+      lastMetadataUpload: this.p.metadata.shipper.lastShipAt,
       cacheCapBytes: cs.capBytes,
       cacheEntries: cs.entries,
       dirtyBlocks: cs.dirtyBlocks,
@@ -262,7 +280,7 @@ export class CofferFs implements RawFileSystem {
       downloadsInFlight: cs.downloading,
       uploadedBytes: this.p.uploads.uploadedBytes,
       downloadedBytes: this.c.cache.downloadedBytes,
-      metadataPending: this.p.metaSync.changed,
+      metadataPending: this.p.metadata.shipper.changed,
     };
   }
 }

@@ -21,6 +21,10 @@ export const ATTR_TTL = 1;
 export const NAME_MAX = 255;
 
 const NS = 1_000_000_000n;
+const DAY_NS = 86_400n * NS;
+
+/** When reads update atime: relatime (Linux's default), on every read, or never. */
+export type AtimePolicy = "relatime" | "strictatime" | "noatime";
 
 /** Nanosecond wall clock with sub-millisecond resolution. */
 const hrBase = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
@@ -57,6 +61,11 @@ export class VfsCore {
   readonly opens = new Map<number, number>();
   readonly handles = new Map<number, { ino: number; flags: number }>();
   private nextFh = 1;
+  /**
+   * Bytes that can still be written: what the disks under the cache (and a local:// store) have free.
+   * statfs reports it and fallocate checks it. Set by openCofferFs; unbounded until then.
+   */
+  freeBytes: () => number = () => 2 ** 50;
 
   constructor(
     readonly db: MetaDb,
@@ -65,9 +74,11 @@ export class VfsCore {
     readonly map: BlockMap,
     readonly cache: BlockCache,
     readonly blockSize: number,
-    /** Sequence number of the newest metadata snapshot taken (for BlockMap reference counting). */
+    /** The newest metadata generation taken, log or snapshot (for BlockMap reference counting). */
     readonly snapshotSeq: () => number,
     readonly log: (line: string) => void,
+    /** FUSE inodes are S_NOATIME in the kernel: reads reach us, and the atime is ours to keep. */
+    readonly atimePolicy: AtimePolicy = "relatime",
   ) {}
 
   tx<T>(fn: () => T): T {
@@ -90,13 +101,21 @@ export class VfsCore {
     if (encodeName(name).length > NAME_MAX) throw new FuseError(ENAMETOOLONG);
   }
 
-  /** 512-byte units actually held: stored or cached blocks (sparse files report only what they hold). */
+  /**
+   * 512-byte units the file takes: what its cached blocks occupy on the cache disk (a write inside a block
+   * leaves a hole before it in the cache file), and for blocks only in the store what their objects take
+   * there (compressed: a block mostly of zeros takes little). Holes take nothing.
+   */
   private allocated(i: Inode): number {
     if (!isReg(i)) return (i.mode & S_IFMT) === S_IFLNK ? Math.ceil(i.size / 512) : 0;
     if (i.size === 0) return 0; // nothing to count (a fresh create replies with this)
-    let n = this.map.count(i.id);
-    for (const b of this.cache.cachedFrom(i.id, 0)) if (this.map.get(i.id, b) === null) n++;
-    return Math.ceil(Math.min(i.size, n * this.blockSize) / 512);
+    const cached = new Set(this.cache.cachedFrom(i.id, 0));
+    let bytes = 0;
+    for (const b of cached) bytes += this.cache.allocatedBytes(i.id, b) ?? 0;
+    for (const r of this.map.blockSizes(i.id)) {
+      if (!cached.has(r.blkno)) bytes += r.stored_size > 0 ? Math.min(r.size, r.stored_size) : r.size;
+    }
+    return Math.ceil(bytes / 512);
   }
 
   attr(i: Inode): Attr {
@@ -210,6 +229,18 @@ export class VfsCore {
       });
       return;
     }
+  }
+
+  /**
+   * Records a read of `i` by the atime policy; relatime updates an atime that is not newer than mtime
+   * and ctime, or is a day old, so a file read often costs one metadata write a day, not one per read.
+   */
+  touchAtime(i: Inode): void {
+    if (this.atimePolicy === "noatime") return;
+    const now = nowNs();
+    if (this.atimePolicy === "relatime" && i.atimeNs > i.mtimeNs && i.atimeNs > i.ctimeNs && now - i.atimeNs < DAY_NS) return;
+    i.atimeNs = now;
+    this.inodes.update(i);
   }
 
   touchDir(parent: Inode, now: bigint): void {

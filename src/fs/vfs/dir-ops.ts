@@ -8,6 +8,7 @@ const DT_DIR = 4;
 
 export function readdir(c: VfsCore, nodeid: number, offset: number, out: DirentSink, plus: boolean): void {
   const dir = c.dir(nodeid);
+  if (offset === 0) c.touchAtime(dir); // a listing from the start reads the directory
   const parent = nodeid === ROOT_INODE ? ROOT_INODE : (c.entries.parentOf(nodeid) ?? ROOT_INODE);
   const dots: [string, number, number][] = [[".", nodeid, 1], ["..", parent, 2]];
   for (const [name, ino, next] of dots) {

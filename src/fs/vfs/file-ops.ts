@@ -1,6 +1,6 @@
 // File data operations: open/create, read, write at any offset, flush/release, fsync, fallocate, lseek.
 import type { OpenOut, RequestContext } from "../fuse/raw-fs.ts";
-import { EBADF, EFBIG, EINVAL, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
+import { EBADF, EFBIG, EINVAL, ENOSPC, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
 import { MAX_FILE_SIZE } from "./attr-ops.ts";
 import { blockKey } from "../blocks/cache.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
@@ -8,6 +8,8 @@ import { makeNode } from "./entry-ops.ts";
 
 const O_TRUNC = 0o1000;
 const O_ACCMODE = 3;
+const O_WRONLY = 1;
+const O_DIRECT = 0o40000;
 const FOPEN_KEEP_CACHE = 1 << 1;
 
 export async function open(c: VfsCore, nodeid: number, flags: number): Promise<OpenOut> {
@@ -15,8 +17,12 @@ export async function open(c: VfsCore, nodeid: number, flags: number): Promise<O
   c.notDir(i);
   const fh = c.openHandle(nodeid, flags);
   if (flags & O_TRUNC && isReg(i) && (flags & O_ACCMODE) !== 0 && i.size > 0) await c.resize(nodeid, 0);
-  // all changes pass through this mount, so the kernel's page cache stays valid across opens
-  return { fh, openFlags: FOPEN_KEEP_CACHE };
+  // reads served from the kernel's page cache never reach read(): count the access when a reader opens
+  else if ((flags & O_ACCMODE) !== O_WRONLY) c.touchAtime(c.get(nodeid));
+  // All changes pass through this mount, so the kernel's page cache stays valid across opens; except
+  // around O_DIRECT, which bypasses it: such an open drops the cached pages, so a buffered read after
+  // direct I/O never sees what the cache held before.
+  return { fh, openFlags: flags & O_DIRECT ? 0 : FOPEN_KEEP_CACHE };
 }
 
 export function create(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number) {
@@ -46,6 +52,8 @@ export async function read(c: VfsCore, nodeid: number, offset: number, size: num
     while (!c.cache.ready(nodeid, blk)) await c.cache.ensure(nodeid, blk);
     c.cache.read(nodeid, blk, within, n, out, done); // same synchronous run as the ready check
   }
+  const now = c.inodes.get(nodeid);
+  if (now) c.touchAtime(now);
   return out;
 }
 
@@ -105,6 +113,8 @@ export function fallocate(c: VfsCore, nodeid: number, offset: number, length: nu
   const i = c.get(nodeid);
   if (!isReg(i)) throw new FuseError(EINVAL);
   if (offset + length > MAX_FILE_SIZE) throw new FuseError(EFBIG);
+  // preallocating promises the space: refuse what the disks cannot hold, as a disk filesystem would
+  if (Math.max(0, offset + length - i.size) > c.freeBytes()) throw new FuseError(ENOSPC);
   if (mode & FALLOC_FL_KEEP_SIZE || offset + length <= i.size) return;
   i.size = offset + length;
   i.ctimeNs = nowNs();
@@ -129,14 +139,25 @@ export function lseek(c: VfsCore, nodeid: number, offset: number, whence: number
     const obj = c.map.get(nodeid, b);
     return obj === null ? 0 : (c.map.object(obj)?.size ?? bs);
   };
-  for (let b = Math.floor(offset / bs); b * bs < i.size; b++) {
+  // the next block at or after `from` that can hold data (mapped or cached): hops over holes of any size
+  const cached = c.cache.cachedFrom(nodeid, 0);
+  const nextWithData = (from: number): number | null => {
+    let best = c.map.nextMapped(nodeid, from);
+    for (const x of cached) if (x >= from && (best === null || x < best)) best = x;
+    return best;
+  };
+  for (let b = Math.floor(offset / bs); b * bs < i.size; ) {
     const start = b * bs;
     const end = start + dataLen(b);
     if (whence === SEEK_DATA) {
       if (end > start && end > offset) return Math.max(offset, start);
+      const next = nextWithData(b + 1);
+      if (next === null) break;
+      b = next;
     } else {
       const h = Math.max(offset, end);
       if (h < start + bs && h < i.size) return h;
+      b++;
     }
   }
   if (whence === SEEK_HOLE) return i.size;

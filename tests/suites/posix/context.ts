@@ -1,8 +1,8 @@
 // Shared helpers of the POSIX suite: a fresh directory per test, errno assertions, and the suite's options.
 
 import { expect } from "bun:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 export interface PosixSuiteOptions {
   /**
@@ -13,6 +13,8 @@ export interface PosixSuiteOptions {
   control?: boolean;
   /** Run the checks that switch to uid 65534 (needs `allow_other` on a FUSE mount). Default true. */
   nonRootAccess?: boolean;
+  /** false: a known gap, listed as a todo: fallocate does not reserve blocks (st_blocks) yet. Default true. */
+  fallocateReserves?: boolean;
 }
 
 export interface SuiteContext {
@@ -30,7 +32,12 @@ export function makeContext(name: string, getDir: () => string, opts: PosixSuite
     name,
     opts,
     fresh(label) {
-      const dir = join(getDir(), `${label.replace(/[^A-Za-z0-9_-]+/g, "-")}-${++counter}`);
+      const base = getDir();
+      // A mount that died leaves its empty directory on the disk beneath: never test (nor fill) that disk.
+      if (!opts.control && statSync(base).dev === statSync(dirname(base)).dev) {
+        throw new Error(`${base} is no longer a mount of the filesystem under test (it died?): refusing to run on the disk beneath`);
+      }
+      const dir = join(base, `${label.replace(/[^A-Za-z0-9_-]+/g, "-")}-${++counter}`);
       mkdirSync(dir, { mode: 0o755 });
       return dir;
     },

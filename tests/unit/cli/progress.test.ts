@@ -1,7 +1,9 @@
 // Progress of long commands: a cli-progress bar with bytes, rate and time left on a terminal, plain lines otherwise.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { Writable } from "node:stream";
 import { byteProgress, PLAIN_LINE_EVERY_MS } from "../../../src/cli/progress.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
   let text = "";

@@ -1,10 +1,12 @@
 // Authinfo parsing: S3QL's format, longest-prefix matching, and one-line errors for bad files.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { authinfoFor, loadAuthinfo, parseAuthinfo, parseBackendOptions } from "../../../src/config/authinfo.ts";
 import { UserError } from "../../../src/user-error.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const SEED_STYLE = `# credentials
 [s3]

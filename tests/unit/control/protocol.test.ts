@@ -1,5 +1,5 @@
 // The control protocol at its boundary: malformed, mis-versioned and unknown messages get one clear error, both ways.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,6 +8,8 @@ import { ControlServer, type ControlHandlers } from "../../../src/control/server
 import { controlRequest, fetchSnapshot, subscribe } from "../../../src/control/client.ts";
 import { controlSocketPath } from "../../../src/control/paths.ts";
 import { PROTOCOL_VERSION, type Snapshot } from "../../../src/control/protocol.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const snapshot = (dirtyBytes: number): Snapshot => ({
   url: "local:///x", mountpoint: "/m", pid: process.pid, state: "running", at: Date.now(), uptimeMs: 5, logLevel: "info",

@@ -1,7 +1,9 @@
 // Known-answer and tamper tests for the AEAD and KDF primitives (vectors from GCM spec / Python cryptography).
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { AeadError, hmacSha256, open, openSealed, randomNonce, seal, sealedMatches } from "../../../src/fs/crypto/aead.ts";
 import { argon2id, subKey } from "../../../src/fs/crypto/kdf.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const h = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -66,7 +68,7 @@ describe("KDF", () => {
       salt: new Uint8Array(Array.from({ length: 16 }, (_, i) => i + 1)),
     });
     expect(hex(out)).toBe("3965a06afc91ceb5c7336d83eb1557e9240839cd54231b8c0448615675355c23");
-  }, 10_000);
+  }, 120_000);
 
   test("HKDF sub-key matches Python cryptography's HKDF-SHA256", () => {
     const master = new Uint8Array(Array.from({ length: 32 }, (_, i) => i));

@@ -1,7 +1,9 @@
 // INIT with posixAcl: FUSE_POSIX_ACL and FUSE_DONT_MASK are asked for only when the filesystem says it keeps ACLs itself.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { negotiate } from "../../../src/fs/fuse/init.ts";
 import { InitFlag } from "../../../src/fs/fuse/kernel.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const offer = { major: 7, minor: 45, maxReadahead: 131072, flags: BigInt(0x7fffffff) };
 const has = (flags: bigint, bit: number) => (flags & BigInt(bit)) !== 0n;

@@ -1,6 +1,8 @@
 // Every mirrored kernel struct has the byte size (and key offsets) of include/uapi/linux/fuse.h.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as K from "../../../src/fs/fuse/kernel.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 // sizeof() of each struct in linux/fuse.h (7.36 layouts; fuse_dirent without its flexible name).
 const T = 5000;

@@ -1,7 +1,9 @@
 // Names that are not UTF-8 survive bytes -> string -> bytes, and distinct byte strings stay distinct.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { decodeName, encodeName } from "../../../src/fs/names.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 describe("names", () => {
   test("valid UTF-8 decodes as usual", () => {

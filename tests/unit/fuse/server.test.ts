@@ -1,9 +1,11 @@
 // The request -> reply server driven with hand-built bytes: decoding, errno mapping, reply layouts, the Worker path.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { decodeAttr } from "../../../src/fs/fuse/codec.ts";
 import { EIO, ENOENT, ENOSYS, ERANGE, FuseError, FORWARD, Opcode, type Attr, type EntryOut } from "../../../src/fs/fuse/index.ts";
 import { Server } from "../../../src/fs/fuse/server.ts";
 import { Bytes, parseReply, request, type Reply } from "./bytes.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const T = 5000;
 

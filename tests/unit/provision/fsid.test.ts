@@ -1,8 +1,10 @@
 // The NFS fsid provision derives from a filesystem: stable across passphrase changes, distinct between filesystems.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { changePassphrase, createFilesystemKeys, unlockFilesystemKeys } from "../../../src/fs/store/key-object.ts";
 import { MemoryBackend } from "../../../src/fs/store/memory.ts";
 import { filesystemUuid } from "../../../src/cli/provision-checks.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const FAST = { argon2: { memoryKiB: 1024, passes: 1 } };
 

@@ -1,7 +1,9 @@
 // The codec is pure and synchronous: it must run inside a Worker with keys posted to it, and hand back a transferable object.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { deriveFsKeys } from "../../../src/fs/crypto/keys.ts";
 import { contentId, decodeObject } from "../../../src/fs/store/codec.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 test("encode in a Worker, decode on the main thread", async () => {
   const keys = deriveFsKeys(new Uint8Array(32).fill(3), false);
@@ -19,4 +21,4 @@ test("encode in a Worker, decode on the main thread", async () => {
   } finally {
     w.terminate();
   }
-}, 15_000);
+}, 120_000);

@@ -1,5 +1,5 @@
 // Object codec: round trips, compression choice, golden objects from format v1, and every tamper case.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { deriveFsKeys } from "../../../src/fs/crypto/keys.ts";
 import { StoreError, isCorrupted } from "../../../src/fs/store/backend.ts";
@@ -15,6 +15,8 @@ import {
   type CorruptCheck,
 } from "../../../src/fs/store/codec.ts";
 import { MemoryBackend } from "../../../src/fs/store/memory.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const master = new Uint8Array(Array.from({ length: 32 }, (_, i) => 100 + i));
 const K = deriveFsKeys(master, false);
@@ -47,7 +49,7 @@ describe("codec round trips", () => {
         }
       }
     }
-  }, 30_000);
+  }, 120_000);
 
   test("text is compressed, random data is stored raw and costs only the header and tag", () => {
     const t = text(1 << 20);
@@ -68,7 +70,7 @@ describe("codec round trips", () => {
     expect(readObjectHeader(encodeObject(K, "data", "data/l", t, { level: 0, compress: false }))?.compressed).toBe(false);
     expect(() => encodeObject(K, "meta", "m", t, { associated: -1 })).toThrow(RangeError);
     expect(readObjectHeader(encodeObject(K, "meta", "m", t, { associated: 2n ** 64n - 1n }))?.generation).toBe(2n ** 64n - 1n);
-  }, 10_000);
+  }, 120_000);
 
   test("encrypted objects do not contain the plaintext; plain objects do; two encodings differ (fresh nonce)", () => {
     const secret = enc.encode("a very secret file name.txt and its content".repeat(2));
@@ -143,7 +145,7 @@ describe("tampering is detected, each with its own check", () => {
       bad[i] ^= 1 << n % 8;
       expect(check(() => decodeObject(K, "data", name, bad))).toBe("authentication");
     }
-  }, 10_000);
+  }, 120_000);
 
   test("a truncated object: truncated; bytes appended: length", () => {
     expect(check(() => decodeObject(K, "data", name, obj.subarray(0, obj.length - 1)))).toBe("truncated");

@@ -1,5 +1,5 @@
 // Key object tests: create/unlock, wrong or missing passphrase, plain mode, passphrase change, tampering.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { KeyObjectError, PassphraseRequiredError, WrongPassphraseError } from "../../../src/fs/crypto/keys.ts";
 import {
   KEY_OBJECT,
@@ -10,6 +10,8 @@ import {
   unlockFilesystemKeys,
 } from "../../../src/fs/store/key-object.ts";
 import { MemoryBackend } from "../../../src/fs/store/memory.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const FAST = { argon2: { memoryKiB: 1024, passes: 1 } }; // tests need not pay for 64 MiB each time
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -26,7 +28,7 @@ describe("filesystem keys", () => {
     expect(hex(k2.meta)).toBe(hex(k1.meta));
     expect(hex(k2.dedup)).toBe(hex(k1.dedup));
     expect(new Set([hex(k1.data), hex(k1.meta), hex(k1.dedup)]).size).toBe(3);
-  }, 10_000);
+  }, 120_000);
 
   test("the key object reveals only KDF parameters (no keys, no names)", async () => {
     const b = new MemoryBackend();
@@ -36,14 +38,14 @@ describe("filesystem keys", () => {
     expect(Object.keys(obj).sort()).toEqual(["coffer", "kdf", "mode", "version", "wrapped"]);
     expect(obj.kdf).toMatchObject({ memoryKiB: 1024, passes: 1, parallelism: 1 });
     for (const key of [k.data, k.meta, k.dedup]) expect(text).not.toContain(Buffer.from(key).toString("base64"));
-  }, 10_000);
+  }, 120_000);
 
   test("default argon2 parameters work (64 MiB, 3 passes)", async () => {
     const b = new MemoryBackend();
     await createFilesystemKeys(b, "pw");
     expect(JSON.parse(new TextDecoder().decode(await b.get(KEY_OBJECT))).kdf).toMatchObject({ memoryKiB: 65536, passes: 3 });
     expect((await unlockFilesystemKeys(b, "pw")).plain).toBe(false);
-  }, 20_000);
+  }, 120_000);
 
   test("a wrong passphrase gives one clear line", async () => {
     const b = new MemoryBackend("fs1");
@@ -54,14 +56,14 @@ describe("filesystem keys", () => {
       "wrong passphrase for memory://fs1: the filesystem's key could not be unlocked; check fs-passphrase in your authinfo file",
     );
     expect(err.message).not.toContain("\n");
-  }, 10_000);
+  }, 120_000);
 
   test("an encrypted filesystem without passphrase asks for one; a missing one says so", async () => {
     const b = new MemoryBackend();
     expect(await unlockFilesystemKeys(b, "x").catch((e) => e)).toBeInstanceOf(NoFilesystemError);
     await createFilesystemKeys(b, "pw", FAST);
     expect(await unlockFilesystemKeys(b, null).catch((e) => e)).toBeInstanceOf(PassphraseRequiredError);
-  }, 10_000);
+  }, 120_000);
 
   test("--plain: no passphrase needed, keys stable, still distinct per purpose", async () => {
     const b = new MemoryBackend();
@@ -72,7 +74,7 @@ describe("filesystem keys", () => {
     expect(hex(k2.dedup)).toBe(hex(k1.dedup));
     expect((await unlockFilesystemKeys(b, "ignored")).plain).toBe(true);
     await expect(changePassphrase(b, "a", "b")).rejects.toThrow(/plain/);
-  }, 10_000);
+  }, 120_000);
 
   test("changing the passphrase keeps the master key", async () => {
     const b = new MemoryBackend();
@@ -81,7 +83,7 @@ describe("filesystem keys", () => {
     await changePassphrase(b, "old", "new");
     expect(await unlockFilesystemKeys(b, "old").catch((e) => e)).toBeInstanceOf(WrongPassphraseError);
     expect(hex((await unlockFilesystemKeys(b, "new")).data)).toBe(hex(k1.data));
-  }, 10_000);
+  }, 120_000);
 
   test("weakened KDF parameters or a flipped wrap byte are refused", async () => {
     const b = new MemoryBackend();
@@ -107,7 +109,7 @@ describe("filesystem keys", () => {
     // a version-1 wrap relabelled as version 2 is refused (too short for a ring; the version is also in the wrap's AD)
     await put({ ...orig, version: 2 });
     expect(await unlockFilesystemKeys(b, "pw").catch((e) => e)).toBeInstanceOf(KeyObjectError);
-  }, 10_000);
+  }, 120_000);
 
   test("an empty passphrase is refused at creation", async () => {
     await expect(createFilesystemKeys(new MemoryBackend(), "", FAST)).rejects.toThrow(/empty/);

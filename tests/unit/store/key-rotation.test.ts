@@ -1,5 +1,5 @@
 // Key rotation below the CLI: key rings in the key object, key ids in object headers, re-sealing, retiring old keys.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { KeyObjectError, decodeKeyObject, encodeKeyObject, newKeyRing, retireOldKeys, ringFsKeys, rotateKeyRing } from "../../../src/fs/crypto/keys.ts";
 import { rotateMasterKey } from "../../../src/fs/admin/rotate.ts";
 import { keyIdsInUse } from "../../../src/fs/admin/reencrypt.ts";
@@ -8,6 +8,8 @@ import { LOCK_KEY } from "../../../src/fs/mount-lock.ts";
 import { CorruptObjectError, decodeObject, encodeObject, readObjectHeader, resealObject } from "../../../src/fs/store/codec.ts";
 import { KEY_OBJECT, createFilesystemKeys, unlockFilesystemKeys, unlockKeyObject } from "../../../src/fs/store/key-object.ts";
 import { MemoryBackend } from "../../../src/fs/store/memory.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const FAST = { argon2: { memoryKiB: 1024, passes: 1 } };
 const text = (s: string) => new TextEncoder().encode(s);

@@ -1,9 +1,11 @@
 // Local backend specifics: the sharded on-disk layout, invisible temp files, no partial objects.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalBackend, localPathOf } from "../../../src/fs/store/local.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const root = mkdtempSync(join(tmpdir(), "coffer-localspec-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -41,7 +43,7 @@ describe("local backend layout", () => {
     }
     await writes;
     expect(readdirSync(join(root, "l2")).filter((n) => n.includes(".tmp"))).toEqual([]);
-  }, 10_000);
+  }, 120_000);
 
   test("a file where a directory should be gives a permanent error, not a crash", async () => {
     const b = new LocalBackend(join(root, "l3"));

@@ -1,16 +1,16 @@
-// Retry, limit and fault injection: throttling and outages lose nothing; auth errors surface at once.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Backend, StoreError, type ObjectInfo } from "../../../src/fs/store/backend.ts";
+// Retry, limit and fault injection on a virtual clock: throttling and outages lose nothing; auth errors surface at once.
+// The same against s3rver in real time (a 21 s outage) lives in tests/store/s3rver-faults.test.ts.
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { type Backend, StoreError } from "../../../src/fs/store/backend.ts";
 import { decodeObject, encodeObject, CorruptObjectError } from "../../../src/fs/store/codec.ts";
 import { deriveFsKeys } from "../../../src/fs/crypto/keys.ts";
 import { FaultyBackend } from "../../../src/fs/store/faulty.ts";
 import { LimitBackend } from "../../../src/fs/store/limit.ts";
 import { MemoryBackend } from "../../../src/fs/store/memory.ts";
-import { openRawBackend } from "../../../src/fs/store/open.ts";
 import { RetryBackend } from "../../../src/fs/store/retry.ts";
-import { parseStorageUrl } from "../../../src/fs/store/url.ts";
 import { FakeClock } from "./fake-clock.ts";
-import { type S3rverHandle, startS3rver } from "../../support/s3rver.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const payload = (i: number, n = 4096) => new Uint8Array(n).fill(i & 0xff);
 
@@ -42,7 +42,7 @@ describe("retry over a faulty store (virtual clock)", () => {
     expect(s.failures).toBe(0);
     expect(s.lastError?.kind).toBe("transient");
     expect(s.attempts).toBe(300 + s.retries);
-  }, 30_000);
+  }, 120_000);
 
   test("gets, heads, deletes and listings survive 30% errors too", async () => {
     const clock = new FakeClock();
@@ -58,7 +58,7 @@ describe("retry over a faulty store (virtual clock)", () => {
     await clock.run(store.deleteMany(listed.slice(0, 25)));
     await clock.run(store.delete("k/30"));
     expect(mem.size).toBe(24);
-  }, 30_000);
+  }, 120_000);
 
   test("Retry-After is honoured up to its cap", async () => {
     const clock = new FakeClock();
@@ -78,7 +78,7 @@ describe("retry over a faulty store (virtual clock)", () => {
     expect(delays.slice(0, 3).every((d) => d >= 7000)).toBe(true); // early steps would be 100-400 ms otherwise
     expect(Math.max(...delays)).toBeLessThanOrEqual(20_000);
     expect(store.stats().failures).toBe(1);
-  }, 10_000);
+  }, 120_000);
 
   test("backoff grows exponentially with jitter and is capped", () => {
     const r = new RetryBackend(new MemoryBackend(), { baseDelayMs: 100, maxDelayMs: 5000, random: () => 1 });
@@ -187,95 +187,4 @@ describe("timeouts, corrupt reads, limits", () => {
     expect(order).toEqual(Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, "0")}`));
     expect(store.stats()).toMatchObject({ inFlight: 0, queued: 0 });
   }, 5000);
-});
-
-describe("through s3rver (real time)", () => {
-  let s3: S3rverHandle | undefined;
-  beforeAll(async () => {
-    s3 = await startS3rver();
-    await s3.createBucket("faults");
-  }, 30_000);
-  afterAll(async () => {
-    await s3?.stop();
-  }, 30_000);
-
-  // The requirement names a 20-second outage, so this one runs it for real (about 21 s) against the
-  // whole stack: Limit(Retry(Faulty(S3 -> s3rver))). Backoff is capped at 2 s so the test ends soon
-  // after the outage does; the default cap is 20 s.
-  test("a real 20-second outage with 30% errors: all 200 puts land, none lost", async () => {
-    if (!s3) throw new Error("s3rver did not start");
-    const raw = openRawBackend(parseStorageUrl(s3.url("faults", "run1/")), s3.creds);
-    const faulty = new FaultyBackend(raw, { errorRate: 0.3, lostAnswerRate: 0.2 });
-    const store = new LimitBackend(new RetryBackend(faulty, { baseDelayMs: 100, maxDelayMs: 2000 }), 16);
-    try {
-      const t0 = Date.now();
-      faulty.startOutage(20_000);
-      const results = await Promise.allSettled(
-        Array.from({ length: 200 }, (_, i) => store.put(`data/${String(i).padStart(4, "0")}`, payload(i, 65536))),
-      );
-      const elapsed = Date.now() - t0;
-      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
-      expect(elapsed).toBeGreaterThanOrEqual(20_000);
-      const listed: ObjectInfo[] = [];
-      for await (const o of raw.list("data/")) listed.push(o);
-      expect(listed.length).toBe(200);
-      expect(listed.every((o) => o.size === 65536)).toBe(true);
-      expect((await raw.get("data/0123"))[100]).toBe(123);
-      expect(store.stats().failures).toBe(0);
-      expect(faulty.injected.outageErrors).toBeGreaterThan(16);
-    } finally {
-      await store.close();
-    }
-  }, 60_000);
-
-  test("an S3 request that gets no answer is aborted by its own deadline (transient)", async () => {
-    // A TCP server that accepts and never answers: the request must not hang.
-    const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const b = openRawBackend(parseStorageUrl(`s3c://127.0.0.1:${server.port}/bucket/p`), {
-      login: "a",
-      password: "b",
-      options: { "no-ssl": true, "request-timeout": "0.3" },
-    });
-    try {
-      const t0 = Date.now();
-      const err = await b.get("x").catch((e) => e);
-      expect(err).toBeInstanceOf(StoreError);
-      expect(err.kind).toBe("transient");
-      expect(err.message).toMatch(/timed out/);
-      expect(Date.now() - t0).toBeLessThan(5000);
-    } finally {
-      await b.close();
-      server.stop(true);
-    }
-  }, 10_000);
-
-  test("a GET whose body stalls half-way is aborted once its size-based deadline passes", async () => {
-    // Answers headers for a 500 kB body, sends 10 bytes, then goes silent with the socket open.
-    const server = Bun.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        data(sock) {
-          sock.write("HTTP/1.1 200 OK\r\nContent-Length: 500000\r\nContent-Type: application/octet-stream\r\n\r\n0123456789");
-        },
-      },
-    });
-    const b = openRawBackend(parseStorageUrl(`s3c://127.0.0.1:${server.port}/bucket/p`), {
-      login: "a",
-      password: "b",
-      options: { "no-ssl": true, "request-timeout": "0.3" },
-    });
-    try {
-      const t0 = Date.now();
-      const err = await b.get("x").catch((e) => e);
-      const took = Date.now() - t0;
-      expect(err).toBeInstanceOf(StoreError);
-      expect(err.kind).toBe("transient");
-      expect(took).toBeGreaterThanOrEqual(1500); // 0.3 s + 500 kB at the 256 KiB/s floor = ~2.2 s
-      expect(took).toBeLessThan(8000);
-    } finally {
-      await b.close();
-      server.stop(true);
-    }
-  }, 15_000);
 });

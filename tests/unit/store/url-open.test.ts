@@ -1,5 +1,5 @@
 // Storage URL parsing, backend options, S3 error classification and openBackend composition.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { BackendConfigError, awsConfiguredRegion, openBackend, openRawBackend } 
 import { classifyS3Error, retryAfterOf, toStoreError } from "../../../src/fs/store/s3-errors.ts";
 import { S3Backend } from "../../../src/fs/store/s3.ts";
 import { StorageUrlError, formatStorageLocation, parseStorageUrl } from "../../../src/fs/store/url.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 describe("parseStorageUrl", () => {
   test("accepted forms", () => {

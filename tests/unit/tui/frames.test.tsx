@@ -1,11 +1,13 @@
 // Dashboard frames for given states (ink-testing-library): idle, uploading, store error, final flush, safe, lost.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import React from "react";
 import { render } from "ink-testing-library";
 import { Dashboard } from "../../../src/tui/dashboard.tsx";
 import { initialView, withEnd, withMessage, withSnapshot, type MountView } from "../../../src/tui/model.ts";
 import { plainLine } from "../../../src/tui/plain.ts";
 import type { Snapshot } from "../../../src/control/protocol.ts";
+
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const NOW = 1_800_000_000_000;
 const MiB = 1 << 20;

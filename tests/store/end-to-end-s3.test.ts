@@ -1,25 +1,20 @@
 // Keys + codec + backend stack together on s3rver: what the filesystem core will do, and tampering in the bucket.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { WrongPassphraseError } from "../../../src/fs/crypto/keys.ts";
-import { createFilesystemKeys, unlockFilesystemKeys } from "../../../src/fs/store/key-object.ts";
-import { CorruptObjectError, contentId, dataObjectName, decodeObject, encodeObject } from "../../../src/fs/store/codec.ts";
-import { openBackend } from "../../../src/fs/store/open.ts";
-import { type S3rverHandle, startS3rver } from "../../support/s3rver.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { WrongPassphraseError } from "../../src/fs/crypto/keys.ts";
+import { createFilesystemKeys, unlockFilesystemKeys } from "../../src/fs/store/key-object.ts";
+import { CorruptObjectError, contentId, dataObjectName, decodeObject, encodeObject } from "../../src/fs/store/codec.ts";
+import { openBackend } from "../../src/fs/store/open.ts";
+import { useS3rver } from "../support/s3rver.ts";
 
-let s3: S3rverHandle | undefined;
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.createBucket("e2e");
-}, 30_000);
-afterAll(async () => {
-  await s3?.stop();
-}, 30_000);
+setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
+
+const server = useS3rver("e2e");
 
 const FAST = { argon2: { memoryKiB: 1024, passes: 1 } };
 
 describe("object store on s3rver", () => {
   test("mkfs, write blocks and a head, reopen with the passphrase, read back; tampering detected", async () => {
-    if (!s3) throw new Error("s3rver did not start");
+    const s3 = server();
     const url = s3.url("e2e", "fs1/");
     const a = openBackend(url, s3.creds);
     try {

@@ -1,10 +1,10 @@
 // Measures block size trade-offs in-process (not a test): write + flush throughput, cold 4 KiB reads, metadata size.
-// Run: bun tests/vfs/blocksize.bench.ts
-import { randomKey } from "../../src/fs/crypto/aead.ts";
-import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
-import { LocalBackend } from "../../src/fs/store/local.ts";
-import { createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
-import { ROOT, cleanupDirs, ctx, randomData, resolve, tempDir } from "./helpers.ts";
+// Run: bun bench/blocksize.bench.ts
+import { randomKey } from "../src/fs/crypto/aead.ts";
+import { deriveFsKeys } from "../src/fs/crypto/keys.ts";
+import { LocalBackend } from "../src/fs/store/local.ts";
+import { createFilesystemOnStore, openCofferFs } from "../src/fs/vfs/index.ts";
+import { ROOT, cleanupDirs, ctx, randomData, resolve, tempDir } from "../tests/vfs/helpers.ts";
 
 const MiB = 1024 * 1024;
 const total = Number(process.env.BENCH_MB ?? 256) * MiB;

@@ -1,17 +1,17 @@
 // Throughput through a real mount (not a test): sequential write, unmount (= upload everything), cold read, small creates.
-// Run: bun tests/mount/coffer-throughput.bench.ts [MiB]
+// Run: bun bench/coffer-throughput.bench.ts [MiB]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomKey } from "../../src/fs/crypto/aead.ts";
-import { makeTempMountpoint, startMountChild } from "../support/mount-child.ts";
+import { randomKey } from "../src/fs/crypto/aead.ts";
+import { makeTempMountpoint, startMountChild } from "../tests/support/mount-child.ts";
 
 const mib = Number(process.argv[2] ?? 256);
 const work = mkdtempSync(join(tmpdir(), "coffer-bench-"));
 const master = Buffer.from(randomKey()).toString("hex");
 const mp = makeTempMountpoint("coffer-bench-mnt-");
 const serve = (cache: string, mkfs: boolean) =>
-  startMountChild(["bun", join(import.meta.dir, "coffer-child.ts"), mp.path, join(work, "store"), join(work, cache), master, ...(mkfs ? ["--mkfs"] : [])], mp.path);
+  startMountChild(["bun", join(import.meta.dir, "../tests/mount/coffer-child.ts"), mp.path, join(work, "store"), join(work, cache), master, ...(mkfs ? ["--mkfs"] : [])], mp.path);
 const sh = (cmd: string) => {
   const t0 = performance.now();
   const r = Bun.spawnSync(["sh", "-c", cmd], { stderr: "pipe" });
