@@ -48,7 +48,10 @@ export interface OpenCofferFsOptions {
 function openCodec(opts: OpenCofferFsOptions): ObjectCodec {
   const env = process.env.COFFER_CODEC_WORKERS;
   const n = opts.codecWorkers ?? (env !== undefined && env !== "" ? Number(env) : defaultCodecWorkers());
-  if (!Number.isInteger(n) || n < 0) throw new Error(`codec workers must be a whole number >= 0, got ${env ?? n} (COFFER_CODEC_WORKERS)`);
+  if (!Number.isInteger(n) || n < 0) {
+    const what = opts.codecWorkers !== undefined ? `codecWorkers ${opts.codecWorkers}` : `COFFER_CODEC_WORKERS=${env}`;
+    throw new Error(`${what}: the number of codec Workers must be a whole number >= 0 (0 = code on the main thread); fix or unset it`);
+  }
   const level = opts.compressLevel ?? 1;
   return n === 0 ? keysCodec(opts.keys, level) : new CodecPool({ keys: opts.keys, level, workers: n, log: opts.log });
 }

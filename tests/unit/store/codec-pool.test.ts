@@ -1,5 +1,5 @@
 // The codec Worker pool answers exactly as the inline codec: same ids, same bytes, same typed errors; a crashed Worker is replaced.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,8 @@ import { deriveFsKeys } from "../../../src/fs/crypto/keys.ts";
 import { keysCodec } from "../../../src/fs/blocks/keys-codec.ts";
 import { CodecPool } from "../../../src/fs/blocks/codec-pool.ts";
 import { contentId, CorruptObjectError, decodeObject, encodeObject } from "../../../src/fs/store/codec.ts";
+
+setDefaultTimeout(60_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
 const K = deriveFsKeys(new Uint8Array(32).fill(11), false);
 const P = deriveFsKeys(new Uint8Array(32).fill(11), true);
