@@ -1,21 +1,7 @@
-// Turns any error into the one line a person sees, and the exit code; stacks only with COFFER_DEBUG=1.
-import { UserError } from "../user-error.ts";
+// Prints the one line a person sees for any error and exits; stacks only with COFFER_DEBUG=1.
+import { describeError } from "../describe-error.ts";
 
-/** Errors whose message is already written for a person (they name the problem and the fix). */
-const USER_FACING = new Set([
-  "UserError", "DaemonUnreachableError", "StorageUrlError", "BackendConfigError", "StoreError",
-  "WrongPassphraseError", "PassphraseRequiredError", "PassphraseUsageError", "NoFilesystemError", "KeyObjectError",
-  "CorruptObjectError", "MetadataRollbackError",
-]);
-
-export function describeError(error: unknown): { line: string; exitCode: number } {
-  if (error instanceof UserError) return { line: error.message, exitCode: error.exitCode };
-  if (error instanceof Error && (USER_FACING.has(error.name) || USER_FACING.has(error.constructor.name))) {
-    return { line: error.message, exitCode: 2 };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { line: `unexpected error: ${message} (run with COFFER_DEBUG=1 for details)`, exitCode: 1 };
-}
+export { describeError };
 
 export function reportAndExit(error: unknown): never {
   const { line, exitCode } = describeError(error);

@@ -44,6 +44,7 @@ export function buildProgram(): Command {
     .option("--log <file>", "log file (default ~/.coffer/mount.log when not --fg)")
     .option("--force-unlock", "take over a mount lock left by another machine that is gone")
     .option("--metadata-interval <seconds>", "ship metadata changes to the store this often: a lost machine loses at most ~2 intervals (default 5)")
+    .option("--nonempty", "mount over a directory that holds entries (they are hidden while mounted)")
     .action((url: string, mountpoint: string, opts) => mountCommand(url, mountpoint, opts));
 
   program

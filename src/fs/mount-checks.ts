@@ -1,5 +1,5 @@
 // Checks on a mount point before anything expensive happens: it exists, is a directory, is not mounted on.
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { listMounts } from "./fuse/index.ts";
 import { UserError } from "../user-error.ts";
 
@@ -8,7 +8,12 @@ export function mountedPaths(): Map<string, { fstype: string; source: string }> 
   return new Map(listMounts().map((m) => [m.mountpoint, { fstype: m.fstype, source: m.source }]));
 }
 
-export function assertMountableDirectory(mountpoint: string): void {
+/**
+ * `mountpoint` must be the path that will be mounted (absolute, symlinks resolved), so every check below is
+ * about the directory the kernel mounts over. A directory with entries is refused unless `nonempty`:
+ * mounting would hide them, which is rarely what a person meant (a typo, or a forgotten earlier copy).
+ */
+export function assertMountableDirectory(mountpoint: string, opts: { nonempty?: boolean } = {}): void {
   let isDir: boolean;
   try {
     isDir = statSync(mountpoint).isDirectory();
@@ -23,5 +28,11 @@ export function assertMountableDirectory(mountpoint: string): void {
   const existing = mountedPaths().get(mountpoint);
   if (existing) {
     throw new UserError(`${mountpoint} is already a mount point (${existing.fstype} from ${existing.source}); unmount it or choose another directory`);
+  }
+  if (!opts.nonempty) {
+    const entries = readdirSync(mountpoint);
+    if (entries.length > 0) {
+      throw new UserError(`mount point ${mountpoint} is not empty (${entries.length} entries, e.g. ${entries[0]}); mounting would hide them: choose an empty directory, or add --nonempty`);
+    }
   }
 }

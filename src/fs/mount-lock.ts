@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import type { Backend } from "./store/backend.ts";
 import { isNotFound } from "./store/backend.ts";
 import { decodeObject, encodeObject } from "./store/codec.ts";
@@ -17,12 +18,46 @@ import { UserError } from "../user-error.ts";
 export const LOCK_KEY = "mount-lock";
 const VERIFY_DELAY_MS = 300;
 
-export interface LockRecord {
-  id: string;
-  host: string;
-  pid: number;
-  mountpoint: string;
-  since: number; // ms since the epoch
+/** The lock object's content, one schema for the writer (acquire) and the reader (readLock). */
+export const LockRecordSchema = z.object({
+  id: z.string().min(1),
+  host: z.string().min(1),
+  pid: z.number().int().positive(),
+  /** The mount point, or what an offline admin command holds the lock for, e.g. "(coffer rotate-key)". */
+  mountpoint: z.string().min(1),
+  since: z.number().int().nonnegative(), // ms since the epoch
+});
+export type LockRecord = z.infer<typeof LockRecordSchema>;
+
+/** The lock object decrypted but does not hold a lock record (another program wrote it, or a bug did). */
+export class LockObjectError extends UserError {
+  constructor(problem: string) {
+    super(`the ${LOCK_KEY} object in the store is not a valid mount lock (${problem}); if no machine mounts this filesystem, remove it by mounting with --force-unlock`);
+    this.name = "LockObjectError";
+  }
+}
+
+/** Parses a lock object's plaintext, or throws one LockObjectError naming the first problem. */
+export function parseLockRecord(plaintext: Uint8Array): LockRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(plaintext));
+  } catch {
+    throw new LockObjectError("not JSON");
+  }
+  const parsed = LockRecordSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new LockObjectError(`${issue.path.join(".") || "record"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The writer's side: a record the reader would refuse is a bug here, said as such. */
+export function encodeLockRecord(record: LockRecord): Uint8Array {
+  const parsed = LockRecordSchema.safeParse(record);
+  if (!parsed.success) throw new Error(`bug: refusing to write an invalid mount lock (${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message})`);
+  return new TextEncoder().encode(JSON.stringify(parsed.data));
 }
 
 /** Whether a process of this machine still runs: a zombie (killed, not yet reaped) does not count. */
@@ -38,7 +73,7 @@ function pidAlive(pid: number): boolean {
 async function readLock(backend: Backend, keys: FsKeys): Promise<LockRecord | null> {
   try {
     const bytes = await backend.get(LOCK_KEY);
-    return JSON.parse(new TextDecoder().decode(decodeObject(keys, "meta-head", LOCK_KEY, bytes))) as LockRecord;
+    return parseLockRecord(decodeObject(keys, "meta-head", LOCK_KEY, bytes));
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
@@ -56,7 +91,10 @@ export class MountLock {
 
   /** Takes the lock or throws a UserError saying where and since when the filesystem is mounted. */
   static async acquire(backend: Backend, keys: FsKeys, url: string, mountpoint: string, opts: { force?: boolean } = {}): Promise<MountLock> {
-    const existing = await readLock(backend, keys);
+    const existing = await readLock(backend, keys).catch((error) => {
+      if (opts.force && error instanceof LockObjectError) return null; // --force-unlock replaces it
+      throw error;
+    });
     let tookOverFrom: LockRecord | null = null;
     if (existing) {
       const here = existing.host === hostname();
@@ -70,7 +108,7 @@ export class MountLock {
       tookOverFrom = existing;
     }
     const record: LockRecord = { id: randomUUID(), host: hostname(), pid: process.pid, mountpoint, since: Date.now() };
-    await backend.put(LOCK_KEY, encodeObject(keys, "meta-head", LOCK_KEY, new TextEncoder().encode(JSON.stringify(record))));
+    await backend.put(LOCK_KEY, encodeObject(keys, "meta-head", LOCK_KEY, encodeLockRecord(record)));
     await Bun.sleep(VERIFY_DELAY_MS);
     const check = await readLock(backend, keys);
     if (check?.id !== record.id) {

@@ -7,6 +7,7 @@ import { type AtimeMode, mountFuse, type FuseSession } from "./fuse/index.ts";
 import { openBackend } from "./store/open.ts";
 import type { Backend, BackendStats, ObservableBackend } from "./store/backend.ts";
 import { keyObjectExists, unlockFilesystemKeys } from "./store/key-object.ts";
+import type { FsKeys } from "./crypto/keys.ts";
 import { openCofferFs, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
@@ -25,6 +26,10 @@ export interface MountRequest {
   auth: AuthInfo;
   /** The filesystem passphrase; null for a --plain filesystem or when it is to be asked for. */
   passphrase: string | null;
+  /** Keys the caller already unlocked (a foreground mount checked them): not derived a second time. */
+  keys?: FsKeys;
+  /** Mount over a directory that holds entries (they are hidden while mounted). */
+  nonempty?: boolean;
   cacheRoot?: string;
   cacheSizeBytes?: number;
   compressLevel?: number;
@@ -42,6 +47,12 @@ export interface MountRequest {
 }
 
 export type FlushProgress = { phase: string; dirtyBytes: number; uploadedBytes: number };
+
+/** Hears a shutdown whoever started it (a signal, `coffer umount` over the control socket, an external umount). */
+export interface ShutdownObserver {
+  started(): void;
+  progress(p: FlushProgress): void;
+}
 
 /** Each filesystem gets its own cache directory under the cache root, named by its storage URL. */
 export function cacheDirFor(cacheRoot: string, url: string): string {
@@ -72,6 +83,7 @@ export async function assertFilesystemExists(backend: Backend, url: string): Pro
 /** A mounted, served filesystem; `shutdown` is the only way it ends cleanly. */
 export class MountedFilesystem implements ControlTarget {
   private stopping: Promise<void> | null = null;
+  private readonly observers = new Set<ShutdownObserver>();
   private currentState: MountState = "running";
   readonly startedAt = Date.now();
 
@@ -130,6 +142,10 @@ export class MountedFilesystem implements ControlTarget {
     return this.control.drained(2000);
   }
 
+  observeShutdown(observer: ShutdownObserver): void {
+    this.observers.add(observer);
+  }
+
   async flush(progress?: (p: FlushProgress) => void): Promise<void> {
     if (this.currentState === "running") this.setState("flushing");
     try {
@@ -144,7 +160,13 @@ export class MountedFilesystem implements ControlTarget {
    * the metadata, releases the lock and stops the control socket. Safe to call more than once.
    */
   shutdown(opts: { lazy: boolean }, progress?: (p: FlushProgress) => void): Promise<void> {
-    this.stopping ??= this.runShutdown(opts, progress);
+    if (this.stopping) return this.stopping;
+    for (const o of this.observers) o.started();
+    const tell = (p: FlushProgress) => {
+      progress?.(p);
+      for (const o of this.observers) o.progress(p);
+    };
+    this.stopping = this.runShutdown(opts, tell);
     return this.stopping;
   }
 
@@ -175,12 +197,12 @@ export class MountedFilesystem implements ControlTarget {
 
 export async function mountFilesystem(req: MountRequest): Promise<MountedFilesystem> {
   const mountpoint = canonicalMountpoint(req.mountpoint);
-  assertMountableDirectory(mountpoint);
+  assertMountableDirectory(mountpoint, { nonempty: req.nonempty });
   const backend = openStore(req.url, req.auth);
   const undo: Array<() => Promise<unknown>> = [() => backend.close()];
   try {
     await assertFilesystemExists(backend, req.url);
-    const keys = await unlockFilesystemKeys(backend, req.passphrase);
+    const keys = req.keys ?? (await unlockFilesystemKeys(backend, req.passphrase));
     const lock = await MountLock.acquire(backend, keys, req.url, mountpoint, { force: req.forceUnlock });
     undo.push(() => lock.release());
     if (lock.tookOverFrom) {

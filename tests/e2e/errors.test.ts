@@ -22,8 +22,8 @@ describe("coffer refuses bad input with one clear line", () => {
   beforeAll(async () => {
     box.addAuth(url, { "fs-passphrase": "right passphrase" });
     expect((await box.coffer(["mkfs", "--authfile", box.authfile, url])).code).toBe(0);
-  });
-  afterAll(() => box.cleanup());
+  }, 60_000); // mkfs derives a key (argon2id, 64 MiB): seconds on a loaded machine
+  afterAll(() => box.cleanup(), 60_000);
 
   test("mkfs on an existing filesystem without --force", async () => {
     expectOneLineError(await box.coffer(["mkfs", "--authfile", box.authfile, url]), /already exists.*--force/);

@@ -11,8 +11,9 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function coffer(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+export async function coffer(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
   const proc = Bun.spawn([process.execPath, COFFER, ...args], {
+    cwd: opts.cwd,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -45,7 +46,7 @@ export class CofferSandbox {
   private sections: string[] = [];
 
   /** Runs the CLI with this sandbox's defaults. */
-  coffer(args: string[], opts?: { env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult> {
+  coffer(args: string[], opts?: { env?: Record<string, string>; timeoutMs?: number; cwd?: string }): Promise<RunResult> {
     return coffer(args, opts);
   }
 

@@ -18,8 +18,11 @@ const SRC = resolve(import.meta.dir, "../../src");
  */
 const RANKS: Array<[prefix: string, rank: number]> = [
   ["cli/", 100],
-  ["daemon/", 90],
+  ["daemon/", 95], // runs a mount: above the composition root it calls
   ["fs/mount.ts", 90], // the composition root
+  ["fs/mkfs.ts", 92], // wiring beside the root (uses its store helpers)
+  ["fs/unlock.ts", 92],
+  ["describe-error.ts", 85], // classifies the errors of every layer below the daemon
   ["fs/admin/", 80], // offline administration: passphrase, key rotation, metadata backups, clear
   ["tui/", 70],
   ["provision/", 70],

@@ -50,6 +50,16 @@ function describe(a: unknown): string {
   return parts.join(" ");
 }
 
+/** Opcodes whose successful reply gives the kernel a reference (a lookup count) on a node. */
+const COUNTED_OPCODES = new Set<number>([Opcode.LOOKUP, Opcode.MKNOD, Opcode.MKDIR, Opcode.SYMLINK, Opcode.LINK, Opcode.CREATE, Opcode.READDIRPLUS]);
+
+/** The node an entry reply names (CREATE answers { entry, open }); 0 for a negative entry. */
+function entryNodeId(opcode: number, r: unknown): number {
+  if (!r || typeof r !== "object") return 0;
+  const entry = opcode === Opcode.CREATE ? (r as { entry: EntryOut }).entry : (r as EntryOut);
+  return entry?.nodeid ?? 0;
+}
+
 export class Server {
   readonly reply: ReplyBuf;
   private readonly o: ServerOptions;
@@ -113,7 +123,32 @@ export class Server {
       if (!d.noReply) this.send(h, -EIO);
       return;
     }
+    if (COUNTED_OPCODES.has(h.opcode)) return this.runCounted(h, d, a);
     return this.run(h, d, a, this.mainEnv);
+  }
+
+  /**
+   * Main thread: the filesystem counted one kernel reference for every entry it returned (LOOKUP, MKNOD,
+   * MKDIR, SYMLINK, LINK, CREATE, READDIRPLUS). If the reply then fails (an interrupted request: ENOENT), the
+   * kernel never saw those entries, so each is forgotten again, as reader Workers do with a -1 note.
+   */
+  private runCounted(h: InHeader, d: OpDef, a: unknown): void | Promise<void> {
+    const plus: number[] = [];
+    const env: ServeEnv =
+      h.opcode === Opcode.READDIRPLUS
+        ? {
+            dirents: (size) => {
+              const b = this.mainEnv.dirents(size);
+              b.onPlus = (id) => plus.push(id);
+              return b;
+            },
+          }
+        : this.mainEnv;
+    const undo = (r: unknown) => {
+      const ids = h.opcode === Opcode.READDIRPLUS ? plus : [entryNodeId(h.opcode, r)];
+      for (const id of ids) if (id) this.fs.forget?.(id, 1);
+    };
+    return this.run(h, d, a, env, undo);
   }
 
   /**
@@ -153,7 +188,8 @@ export class Server {
     return true;
   }
 
-  private run(h: InHeader, d: OpDef, a: unknown, env: ServeEnv): void | Promise<void> {
+  /** `undo(result)` runs when a successful result could not be delivered (its reply failed). */
+  private run(h: InHeader, d: OpDef, a: unknown, env: ServeEnv, undo?: (r: unknown) => void): void | Promise<void> {
     this.traceIn(h, d.name, a);
     let r: unknown;
     try {
@@ -164,11 +200,13 @@ export class Server {
     }
     if (r instanceof Promise) {
       return r.then(
-        (v) => void this.ok(h, d, a, v),
+        (v) => {
+          if (!this.ok(h, d, a, v)) undo?.(v);
+        },
         (e) => this.failed(h, d, e),
       );
     }
-    this.ok(h, d, a, r);
+    if (!this.ok(h, d, a, r)) undo?.(r);
   }
 
   private ok(h: InHeader, d: OpDef, a: unknown, r: unknown): boolean {

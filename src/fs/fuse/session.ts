@@ -204,7 +204,7 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
     resolveClosed();
   };
 
-  for (let i = 0; i < readers; i++) {
+  const startReader = (i: number) => {
     const slots = Array.from({ length: nslots }, () => new SharedArrayBuffer(slotSize));
     const stateBuf = new SharedArrayBuffer(4 * nslots);
     const state = new Int32Array(stateBuf);
@@ -258,6 +258,29 @@ export async function mountFuse(fs: RawFileSystem, opts: MountOptions): Promise<
     });
     w.on("exit", finish);
     workers.push(w);
+  };
+  try {
+    for (let i = 0; i < readers; i++) startReader(i);
+  } catch (e) {
+    // mount(2) succeeded but no reader serves it: without this the mount point would be left dead (ENOTCONN).
+    ended = true;
+    clearInterval(noteTimer);
+    for (const w of workers) {
+      w.removeAllListeners();
+      void w.terminate();
+    }
+    try {
+      unmountPath(mountpoint, { lazy: true });
+    } catch (u) {
+      log(`cannot unmount after failing to start the readers: ${(u as Error).message}`);
+    }
+    fdClosed = true;
+    for (const f of fds) {
+      try {
+        closeSync(f);
+      } catch {}
+    }
+    throw e;
   }
 
   const notify = (code: number, body: Uint8Array) => {
