@@ -114,9 +114,11 @@ describe("file data", () => {
     const ino = f.entry.nodeid;
     const m = new Model();
     let stop = false;
+    let rounds = 0;
     const background = (async () => {
       while (!stop) {
         await fs.flushAll();
+        rounds++;
         await Bun.sleep(1);
       }
     })();
@@ -142,7 +144,12 @@ describe("file data", () => {
         const got = await fs.read(ctx(), ino, f.open.fh, off, len);
         if (!Buffer.from(got).equals(Buffer.from(m.data.slice(off, off + len)))) throw new Error(`step ${step}: read ${off}+${len} differs`);
       }
-      if (step % 25 === 0) await Bun.sleep(2); // let background work land between ops
+      if (step % 25 === 0) {
+        // let background work land between ops: at least one whole flush round, however fast the codec
+        // (Workers) lets the ops run, so the store is in the loop on every machine
+        const r = rounds;
+        while (rounds === r) await Bun.sleep(1);
+      }
     }
     stop = true;
     await background;

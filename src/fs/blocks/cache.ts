@@ -564,7 +564,8 @@ export class BlockCache {
     const d = this.dirty.get(key);
     const c = this.files.get(key);
     if (!d || !c) return null;
-    const buf = new Uint8Array(c.size);
+    // shared memory: the codec Workers read it where it is (no copy through postMessage)
+    const buf = new Uint8Array(new SharedArrayBuffer(c.size));
     this.read(d.inode, d.blkno, 0, c.size, buf, 0);
     let end = buf.length;
     while (end > 0 && buf[end - 1] === 0) end--;

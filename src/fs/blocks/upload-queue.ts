@@ -168,7 +168,8 @@ export class UploadQueue {
         });
         return;
       }
-      const hash = this.o.codec.contentId(content);
+      // may run in a Worker: the lookup below comes after the await, in the same synchronous run as its use
+      const hash = await this.o.codec.contentId(content);
       const existing = this.o.map.findStored(hash);
       if (existing) {
         this.o.tx(() => {
@@ -193,13 +194,14 @@ export class UploadQueue {
   }
 
   private async put(key: string, inode: number, blkno: number, hash: string, content: Uint8Array, gen: number): Promise<void> {
-    const id = this.o.map.insertPending(hash, content.length, this.o.snapshotSeq());
+    const size = content.length;
+    const id = this.o.map.insertPending(hash, size, this.o.snapshotSeq());
     this.uploadingObjects.add(id);
     try {
       const name = dataObjectKey(id, hash);
       const sealed = await this.o.codec.encode("data", name, content);
       await this.o.backend.put(name, sealed);
-      this.uploadedBytes += content.length;
+      this.uploadedBytes += size;
       this.o.tx(() => {
         this.o.map.markStored(id, sealed.length);
         if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, id, this.o.snapshotSeq());

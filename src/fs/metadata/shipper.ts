@@ -176,10 +176,12 @@ export class MetadataShipper {
     this.takenGen = Math.max(this.takenGen, gen);
     this.base = null; // until the put is known to have landed
     writeLocalState(this.o.cacheDir, { shippedGen: this.shippedGen, pendingGen: gen, clean: false });
-    // sealing (zstd + AES-GCM) runs on this thread inside encode(): counted; the put is I/O
+    // sealing (zstd + AES-GCM): the inline codec does it inside the encode() call (counted), the codec
+    // Worker pool while we await (not this thread's time); the put is I/O
     const key = snapshot ? snapshotKey(gen) : logKey(gen);
-    const sealed = await this.o.codec.encode("meta", key, payload, gen);
+    const sealing = this.o.codec.encode("meta", key, payload, gen);
     this.mainThreadMs += performance.now() - t0;
+    const sealed = await sealing;
     // A failed put may have landed anyway (a lost answer): with no base, generation g is retried as a full
     // snapshot, which replaces whatever landed under db-g and outranks a stray log-g.
     await this.o.backend.put(key, sealed);

@@ -1,4 +1,5 @@
 // CofferFs: the RawFileSystem the FUSE layer serves, delegating to the operation families, plus flush/close/stats.
+import type { ObjectCodec } from "../blocks/object-codec.ts";
 import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../fuse/raw-fs.ts";
@@ -61,6 +62,8 @@ export interface CofferParts {
   uploads: UploadQueue;
   removal: RemovalQueue;
   metadata: FsMetadata;
+  /** Closed last (its Workers encode the final uploads). */
+  codec?: ObjectCodec;
 }
 
 export class CofferFs implements RawFileSystem {
@@ -295,6 +298,7 @@ export class CofferFs implements RawFileSystem {
     this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
     this.c.cache.closeFiles();
     await this.p.metadata.close(); // closes the database, then marks the cache clean
+    this.p.codec?.close?.();
   }
 
   /**
@@ -307,6 +311,7 @@ export class CofferFs implements RawFileSystem {
     await this.p.metadata.shipper.stop();
     await this.p.removal.stop();
     this.c.cache.closeFiles();
+    this.p.codec?.close?.();
   }
 
   /** Metadata shipping state, for the control API and `coffer stat`. */

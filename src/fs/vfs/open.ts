@@ -8,6 +8,8 @@ import { EntryTable } from "../meta/entries.ts";
 import { InodeTable } from "../meta/inodes.ts";
 import { BlockCache } from "../blocks/cache.ts";
 import { keysCodec } from "../blocks/keys-codec.ts";
+import { CodecPool, defaultCodecWorkers } from "../blocks/codec-pool.ts";
+import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { RemovalQueue } from "../blocks/removal-queue.ts";
 import { UploadQueue } from "../blocks/upload-queue.ts";
 import { DEFAULT_METADATA_INTERVAL_MS, FsMetadata } from "../metadata/index.ts";
@@ -39,6 +41,23 @@ export interface OpenCofferFsOptions {
   readTimeoutMs?: number;
   /** Interval of the "store unreachable since …" log line during an outage (default 30 s). */
   outageReportMs?: number;
+  /**
+   * Workers that hash, compress, encrypt and decode blocks off the main thread; default the machine's
+   * cores (or COFFER_CODEC_WORKERS); 0 runs the codec inline on the main thread.
+   */
+  codecWorkers?: number;
+}
+
+/** The codec of an open filesystem: a Worker pool unless asked for none. */
+function openCodec(opts: OpenCofferFsOptions): ObjectCodec {
+  const env = process.env.COFFER_CODEC_WORKERS;
+  const n = opts.codecWorkers ?? (env !== undefined && env !== "" ? Number(env) : defaultCodecWorkers());
+  if (!Number.isInteger(n) || n < 0) {
+    const what = opts.codecWorkers !== undefined ? `codecWorkers ${opts.codecWorkers}` : `COFFER_CODEC_WORKERS=${env}`;
+    throw new Error(`${what}: the number of codec Workers must be a whole number >= 0 (0 = code on the main thread); fix or unset it`);
+  }
+  const level = opts.compressLevel ?? 1;
+  return n === 0 ? keysCodec(opts.keys, level) : new CodecPool({ keys: opts.keys, level, workers: n, log: opts.log });
 }
 
 /** Writes the initial metadata (root dir 0755 owned by root) and the fs parameters. The caller checked no fs exists. */
@@ -72,13 +91,19 @@ function freeSpace(cacheDir: string, backend: Backend): number {
 export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs> {
   const log = opts.log ?? (() => {});
   mkdirSync(opts.cacheDir, { recursive: true });
-  const codec = keysCodec(opts.keys, opts.compressLevel ?? 1);
+  const codec = openCodec(opts);
   const intervalMs = opts.metadataIntervalMs ?? DEFAULT_METADATA_INTERVAL_MS;
   let removal: RemovalQueue | null = null;
-  const metadata = await FsMetadata.open({
-    backend: opts.backend, codec, cacheDir: opts.cacheDir, log, intervalMs, keepSnapshots: opts.keepSnapshots,
-    onShipped: () => void removal?.run().catch(() => {}),
-  });
+  let metadata: FsMetadata;
+  try {
+    metadata = await FsMetadata.open({
+      backend: opts.backend, codec, cacheDir: opts.cacheDir, log, intervalMs, keepSnapshots: opts.keepSnapshots,
+      onShipped: () => void removal?.run().catch(() => {}),
+    });
+  } catch (e) {
+    codec.close?.(); // no Workers outlive a failed open
+    throw e;
+  }
   const db = metadata.db;
   const bs = metadata.params.blockSize;
 
@@ -106,7 +131,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   core.freeBytes = () => freeSpace(opts.cacheDir, opts.backend);
   // no kernel references survive a restart: names-less inodes of the previous session go now
   for (const id of inodes.orphans()) core.purge(id);
-  const fs = new CofferFs({ core, db, uploads, removal, metadata });
+  const fs = new CofferFs({ core, db, uploads, removal, metadata, codec });
   fs.start();
   return fs;
 }
