@@ -140,8 +140,12 @@ export class BlockMap {
     this.m.q("DELETE FROM garbage WHERE object = ?").run(object);
   }
 
+  /**
+   * Stored objects the current metadata uses. Unreferenced ones still kept for restorable generations
+   * (removal waits until those rotate out) are not counted: they are not this state's data.
+   */
   stats(): { storedObjects: number; dedupBytes: number; storedBytes: number } {
-    const r = this.m.q("SELECT count(*) AS n, coalesce(sum(size), 0) AS s, coalesce(sum(stored_size), 0) AS t FROM objects WHERE stored = 1").get() as { n: number; s: number; t: number };
+    const r = this.m.q("SELECT count(*) AS n, coalesce(sum(size), 0) AS s, coalesce(sum(stored_size), 0) AS t FROM objects WHERE stored = 1 AND refcount > 0").get() as { n: number; s: number; t: number };
     return { storedObjects: r.n, dedupBytes: r.s, storedBytes: r.t };
   }
 }
