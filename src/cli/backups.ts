@@ -48,9 +48,11 @@ export function describePlan(url: string, plan: RestorePlan): string {
     ...list(plan.comeBack),
   ];
   if (plan.missingData.length) {
-    lines.push(`WARNING: ${files(plan.missingData.length)} of that generation had data already removed from the store and will fail to read (EIO):`, ...list(plan.missingData));
+    // deleted data is kept while a generation naming it is kept, so this means objects removed by other
+    // means (fsck repairs, someone else, a store that lost them)
+    lines.push(`WARNING: ${files(plan.missingData.length)} of that generation name data missing from the store (removed outside Coffer's rotation, e.g. by fsck or by hand) and will fail to read (EIO):`, ...list(plan.missingData));
   }
-  lines.push("The newer generations stay in the store until rotated out (the newest 10 are kept): restoring the current one again undoes this.");
+  lines.push("The newer generations, and the data they name, stay in the store until rotated out (the newest 10 snapshots are kept): restoring the current one again undoes this.");
   return lines.join("\n");
 }
 

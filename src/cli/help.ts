@@ -160,8 +160,9 @@ Examples:
   coffer rotate-key --resume s3://bucket/fs1        # finish an interrupted --reencrypt`,
   },
   backups: {
-    description: `The metadata of a filesystem is uploaded as numbered generations; the newest 10 are kept. These
-commands list them and make an older one current again (undoing later changes).`,
+    description: `The metadata of a filesystem is uploaded as numbered generations; the newest 10 snapshots are kept,
+with the data they name (deleted files included). These commands list them and make an older one current
+again (undoing later changes).`,
     after: `
 Examples:
   coffer backups list s3://bucket/fs1
@@ -177,10 +178,12 @@ Example:
   },
   "backups restore": {
     description: `Makes generation GENERATION the current metadata. First it shows what is lost (every change after
-that generation, with the files that disappear) and what comes back, including files whose data was
-already removed from the store (they come back unreadable), then asks for "yes" unless --yes. Refused
-while the filesystem is mounted. The restored state is published as a new generation, so the generations
-it replaces stay in the store (until rotated out) and the restore can itself be undone.`,
+that generation, with the files that disappear) and what comes back, then asks for "yes" unless --yes.
+Deleted data stays in the store as long as a generation naming it is kept, so every listed generation
+comes back with its data; only an object removed by other means (fsck, someone else) is reported as
+missing (such files come back unreadable). Refused while the filesystem is mounted. The restored state is
+published as a new generation, so the generations it replaces stay in the store (until rotated out) and
+the restore can itself be undone. Cost: deleted data takes store space until its generation rotates out.`,
     after: `
 Example:
   coffer backups list s3://bucket/fs1 && coffer backups restore s3://bucket/fs1 41`,

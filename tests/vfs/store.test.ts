@@ -1,4 +1,4 @@
-// In-process store tests: dedup, refcount-zero deletion after a metadata dump, upload races, shared downloads, outages.
+// In-process store tests: dedup, refcount-zero deletion once no kept generation names the object, upload races, shared downloads, outages.
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Backend } from "../../src/fs/store/backend.ts";
 import { FaultyBackend } from "../../src/fs/store/faulty.ts";
@@ -6,6 +6,9 @@ import { MemoryBackend } from "../../src/fs/store/memory.ts";
 import { createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
+import { keysCodec } from "../../src/fs/blocks/keys-codec.ts";
+import { listGenerations, loadGeneration } from "../../src/fs/metadata/generations.ts";
+import { checkConsistency } from "./consistency.ts";
 import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, setattrIn, storedBytes, tempDir, writeFile } from "./helpers.ts";
 
 setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
@@ -63,24 +66,32 @@ describe("store", () => {
     await fs2.close();
   }, 120_000);
 
-  test("objects with refcount 0 are deleted only after a metadata dump without them", async () => {
+  test("objects with refcount 0 stay in the store until the last generation naming them rotates out, then go", async () => {
     const w = await newWorld(64 * 1024);
-    const fs = await w.open(undefined, { removalIntervalMs: 10 });
+    const fs = await w.open(undefined, { removalIntervalMs: 10, keepSnapshots: 2 });
+    const codec = keysCodec(w.keys);
     const a = await writeFile(fs, ROOT, "a", randomData(300_000, 1));
     await writeFile(fs, ROOT, "b", randomData(300_000, 1)); // same content: shares a's objects
-    await fs.flushAll();
+    await fs.flushAll(undefined, true);
     const before = await storedBytes(w.backend);
     expect(before).toBeGreaterThan(300_000);
     await fs.unlink(ctx(), ROOT, "a");
     fs.forget(a, 1);
-    await fs.flushAll();
+    await fs.flushAll(undefined, true);
     expect(await storedBytes(w.backend)).toBe(before); // still referenced by b
     const b = await resolve(fs, "b");
     await fs.unlink(ctx(), ROOT, "b");
     fs.forget(b, 2);
-    await Bun.sleep(100); // removal runs, but no dump without the objects is in the store yet
+    await fs.flushAll(undefined, true); // a snapshot without the objects; the one before it (kept) still names them
+    await Bun.sleep(100); // removal runs on its timer too
     expect(await storedBytes(w.backend)).toBe(before);
-    await fs.flushAll(); // dump, then removal
+    const gens = await listGenerations(w.backend);
+    expect(gens.snapshots.length).toBe(2);
+    const oldest = await loadGeneration(w.backend, codec, gens, gens.snapshots[0]);
+    expect(await checkConsistency(oldest.image, w.backend)).toEqual([]); // restorable with its data
+    await fs.mkdir(ctx(), ROOT, "d", 0o755, 0); // a change, so the next flush ships (and rotates)
+    await fs.flushAll(undefined, true); // the last snapshot naming them rotates out: removal deletes them
+    expect((await listGenerations(w.backend)).snapshots.length).toBe(2);
     expect(await storedBytes(w.backend)).toBe(0);
     expect(fs.stats().storedObjects).toBe(0);
     await fs.close();

@@ -1,7 +1,10 @@
 // RemovalQueue: deletes objects whose reference count is 0 from the store, once that is safe.
 //
-// Safe means: a metadata generation (log or snapshot) taken after the count dropped to 0 has been shipped (so the
-// newest state in the store no longer names the object) and no upload of it is in progress. Each batch first moves the
+// Safe means: no metadata generation that can still be restored names the object, i.e. the oldest snapshot kept
+// in the store (logs replay only on top of the newest snapshot, never further back) was taken after the count
+// dropped to 0 — and no upload of it is in progress. Waiting for the newest generation alone is not enough:
+// `coffer backups restore` of an older generation would bring a deleted file back without its data. The cost:
+// deleted data stays in the store until the generation that last named it rotates out (10 snapshots kept). Each batch first moves the
 // rows into the `garbage` journal (one transaction), then deletes from the store, then clears the journal,
 // so a crash in between neither leaks an object nor deletes one that is still named.
 import type { Backend } from "../store/backend.ts";
@@ -12,8 +15,8 @@ export interface RemovalQueueOptions {
   map: BlockMap;
   backend: Backend;
   tx: <T>(fn: () => T) => T;
-  /** The newest metadata generation that reached the store. */
-  shippedGen: () => number;
+  /** The oldest metadata generation still restorable from the store (its oldest snapshot). */
+  oldestRestorableGen: () => number;
   /** Objects being uploaded right now (never removed). */
   busy: ReadonlySet<number>;
   intervalMs?: number;
@@ -47,7 +50,7 @@ export class RemovalQueue {
   private async pass(): Promise<void> {
     for (;;) {
       this.o.tx(() => {
-        for (const o of this.o.map.deletable(this.o.shippedGen(), 1000)) {
+        for (const o of this.o.map.deletable(this.o.oldestRestorableGen(), 1000)) {
           if (!this.o.busy.has(o.id)) this.o.map.toGarbage(o, dataObjectKey(o.id, o.hash));
         }
       });

@@ -54,7 +54,8 @@ export class BlockMap {
   /**
    * A stored, referenced object with this content id, to share instead of uploading again. Never one with
    * refcount 0: it may already be deleted from the store (a snapshot taken before the removal pass still
-   * lists it), and sharing it would point a block at nothing.
+   * lists it, or a restored generation lists one a later history deleted), and sharing it would point a
+   * block at nothing. Keeping unreferenced objects until their generation rotates out does not change that.
    */
   findStored(hash: string): ObjectRow | null {
     return this.m.q("SELECT * FROM objects WHERE hash = ? AND stored = 1 AND refcount > 0 ORDER BY id LIMIT 1").get(hash) as ObjectRow | null;
@@ -117,9 +118,12 @@ export class BlockMap {
 
   // ---- removal ----
 
-  /** Unused objects that no shipped metadata generation newer than their zeroing can reference (oldest first). */
-  deletable(shippedGen: number, limit: number): ObjectRow[] {
-    return this.m.q("SELECT * FROM objects WHERE refcount = 0 AND zeroed_after < ? ORDER BY zeroed_after LIMIT ?").all(shippedGen, limit) as ObjectRow[];
+  /**
+   * Unused objects no restorable generation names (oldest first): zeroed_after is the newest generation that
+   * may still name one, so it must be older than the oldest restorable generation.
+   */
+  deletable(oldestRestorableGen: number, limit: number): ObjectRow[] {
+    return this.m.q("SELECT * FROM objects WHERE refcount = 0 AND zeroed_after < ? ORDER BY zeroed_after LIMIT ?").all(oldestRestorableGen, limit) as ObjectRow[];
   }
 
   /** Moves an unused object into the garbage journal under its store key (in the same transaction as the caller's check). */
@@ -136,8 +140,12 @@ export class BlockMap {
     this.m.q("DELETE FROM garbage WHERE object = ?").run(object);
   }
 
+  /**
+   * Stored objects the current metadata uses. Unreferenced ones still kept for restorable generations
+   * (removal waits until those rotate out) are not counted: they are not this state's data.
+   */
   stats(): { storedObjects: number; dedupBytes: number; storedBytes: number } {
-    const r = this.m.q("SELECT count(*) AS n, coalesce(sum(size), 0) AS s, coalesce(sum(stored_size), 0) AS t FROM objects WHERE stored = 1").get() as { n: number; s: number; t: number };
+    const r = this.m.q("SELECT count(*) AS n, coalesce(sum(size), 0) AS s, coalesce(sum(stored_size), 0) AS t FROM objects WHERE stored = 1 AND refcount > 0").get() as { n: number; s: number; t: number };
     return { storedObjects: r.n, dedupBytes: r.s, storedBytes: r.t };
   }
 }

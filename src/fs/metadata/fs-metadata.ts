@@ -47,7 +47,7 @@ export class FsMetadata {
   /** Reads the parameters, prepares the local copy, opens it and marks the cache in use (not clean). */
   static async open(o: OpenMetadataOptions): Promise<FsMetadata> {
     const params = await readParams(o.backend, o.codec);
-    const { state, baseChain } = await prepareLocalCopy(o.backend, o.codec, o.cacheDir, o.log);
+    const { state, baseChain, oldestRestorable } = await prepareLocalCopy(o.backend, o.codec, o.cacheDir, o.log);
     const db = MetaDb.open(metadataPath(o.cacheDir));
     // a downloaded image's dirty markers name cache files of the machine that shipped it; dropped through
     // SQL (into the WAL, so the next log entry carries it) to keep the file equal to the store's image
@@ -60,7 +60,7 @@ export class FsMetadata {
     writeLocalState(o.cacheDir, { ...state, clean: false });
     const shipper = new MetadataShipper({
       backend: o.backend, codec: o.codec, cacheDir: o.cacheDir, state, baseChain, db,
-      intervalMs: o.intervalMs, keep: o.keepSnapshots, log: o.log, onShipped: o.onShipped,
+      intervalMs: o.intervalMs, keep: o.keepSnapshots, oldestRestorable, log: o.log, onShipped: o.onShipped,
     });
     return new FsMetadata(db, params, shipper, !state.clean, o.cacheDir);
   }
@@ -73,6 +73,11 @@ export class FsMetadata {
   /** Newest generation in the store. */
   get shippedGen(): number {
     return this.shipper.shippedGen;
+  }
+
+  /** Oldest generation still restorable from the store: data it names must stay (the removal queue waits for it). */
+  get oldestRestorableGen(): number {
+    return this.shipper.oldestRestorableGen;
   }
 
   /**

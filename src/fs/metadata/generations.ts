@@ -126,14 +126,24 @@ export function restorable(gens: StoreGenerations): number[] {
   return [...gens.snapshots, ...chain];
 }
 
-/** After snapshot `base` is in: deletes all but the newest `keep` snapshots and every log up to `base`. */
-export async function rotate(backend: Backend, base: number, keep: number): Promise<void> {
+/**
+ * After snapshot `base` is in: deletes all but the newest `keep` snapshots and every log up to `base`.
+ * Returns the oldest snapshot left, the oldest generation that can still be restored (see oldestRestorable).
+ */
+export async function rotate(backend: Backend, base: number, keep: number): Promise<number> {
   const snaps = await gensUnder(backend, SNAPSHOT_PREFIX);
   const old = snaps.filter((g) => g <= base).slice(0, Math.max(0, snaps.filter((g) => g <= base).length - keep));
   const logs = (await gensUnder(backend, LOG_PREFIX)).filter((g) => g <= base);
   const keys = [...old.map(snapshotKey), ...logs.map(logKey)];
   if (keys.length) await backend.deleteMany(keys);
+  return snaps.find((g) => !old.includes(g)) ?? base;
 }
+
+/**
+ * The oldest generation that can still be restored: the oldest snapshot (logs are only replayed on top of
+ * the newest snapshot, so they never reach further back). 0 when there is none.
+ */
+export const oldestRestorable = (gens: StoreGenerations): number => gens.snapshots[0] ?? 0;
 
 /** The newest restorable generation's image (lists and checks the chain first): for fsck and tests. */
 export async function loadNewestGeneration(backend: Backend, codec: ObjectCodec): Promise<LoadedGeneration> {
@@ -155,8 +165,9 @@ export async function publishImage(backend: Backend, codec: ObjectCodec, image: 
 }
 
 /**
- * Makes generation `gen` current again: publishes its image (above). Blocks deleted from the store after
- * `gen` was shipped read as errors (fsck and `coffer backups` find them).
+ * Makes generation `gen` current again: publishes its image (above). Its data is still in the store: the
+ * removal queue deletes an object only once no restorable generation names it. Blocks removed by other
+ * means read as errors (fsck and `coffer backups` find them).
  */
 export async function restoreGeneration(backend: Backend, codec: ObjectCodec, gen: number): Promise<number> {
   const loaded = await loadGeneration(backend, codec, await listGenerations(backend), gen);

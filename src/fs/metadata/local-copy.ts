@@ -5,7 +5,7 @@ import type { Backend } from "../store/backend.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { MetaDb } from "../meta/db.ts";
 import { type LocalState, readLocalState, writeLocalState } from "./local-state.ts";
-import { MetadataRollbackError, listGenerations, loadGeneration } from "./generations.ts";
+import { MetadataRollbackError, listGenerations, loadGeneration, oldestRestorable } from "./generations.ts";
 
 export const metadataPath = (cacheDir: string): string => join(cacheDir, "metadata.db");
 
@@ -13,6 +13,8 @@ export interface PreparedCopy {
   state: LocalState;
   /** The chain value of `state.shippedGen` when its image was downloaded now (logs can follow it at once). */
   baseChain?: Uint8Array;
+  /** The oldest generation still restorable from the store (its oldest snapshot). */
+  oldestRestorable: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function prepareLocalCopy(backend: Backend, codec: ObjectCodec, cac
   if (existsSync(dbPath) && state) {
     const mine = Math.max(state.shippedGen, state.pendingGen ?? 0);
     if (storeGen === null || storeGen < state.shippedGen) throw new MetadataRollbackError(state.shippedGen, storeGen);
-    if (storeGen <= mine) return { state: { ...state, shippedGen: storeGen } };
+    if (storeGen <= mine) return { state: { ...state, shippedGen: storeGen }, oldestRestorable: oldestRestorable(gens) };
     log(`metadata: the store has generation ${storeGen}, newer than this cache's ${mine}: using the store's`);
     const aside = `${dbPath}.stale-${Date.now()}`;
     renameSync(dbPath, aside);
@@ -41,5 +43,5 @@ export async function prepareLocalCopy(backend: Backend, codec: ObjectCodec, cac
   MetaDb.writeImage(dbPath, loaded.image);
   const fresh = { shippedGen: loaded.gen, pendingGen: null, clean: true };
   writeLocalState(cacheDir, fresh);
-  return { state: fresh, baseChain: loaded.chain };
+  return { state: fresh, baseChain: loaded.chain, oldestRestorable: oldestRestorable(gens) };
 }

@@ -34,6 +34,8 @@ export interface MetadataShipperOptions {
   intervalMs?: number;
   /** Snapshots kept in the store. */
   keep?: number;
+  /** The oldest generation restorable from the store when opened (its oldest snapshot). */
+  oldestRestorable?: number;
   /** Logs after which a snapshot is shipped instead. */
   maxLogs?: number;
   log: (line: string) => void;
@@ -54,6 +56,11 @@ export class MetadataShipper {
   takenGen: number;
   /** Newest generation known to be in the store. */
   shippedGen: number;
+  /**
+   * Oldest generation that can still be restored (the oldest snapshot kept in the store; logs replay only
+   * on top of the newest one). Raised after each rotation; a failed rotation leaves it lower (conservative).
+   */
+  oldestRestorableGen: number;
   /** Wall-clock ms of the last successful ship, or undefined. */
   lastShipAt: number | undefined;
   /** Wall-clock ms of the first change not shipped yet, or null when everything is shipped. */
@@ -67,6 +74,7 @@ export class MetadataShipper {
 
   constructor(private readonly o: MetadataShipperOptions) {
     this.shippedGen = o.state.shippedGen;
+    this.oldestRestorableGen = o.oldestRestorable ?? 0;
     this.takenGen = Math.max(o.state.shippedGen, o.state.pendingGen ?? 0);
     this.base = o.baseChain ? { chain: o.baseChain, epoch: o.db.checkpointEpoch } : null;
     // after a clean close (or a fresh download) the database equals the newest generation: nothing to ship yet
@@ -207,7 +215,7 @@ export class MetadataShipper {
     this.mainThreadMs += performance.now() - t1;
     if (snapshot) {
       try {
-        await rotate(this.o.backend, gen, this.o.keep ?? 10);
+        this.oldestRestorableGen = Math.max(this.oldestRestorableGen, await rotate(this.o.backend, gen, this.o.keep ?? 10));
       } catch (e) {
         this.o.log(`metadata rotation failed: ${(e as Error)?.message ?? e}`);
       }

@@ -124,7 +124,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     outageReportMs: opts.outageReportMs,
   });
   removal = new RemovalQueue({
-    map, backend: opts.backend, tx: (fn) => db.tx(fn), shippedGen: () => metadata.shippedGen,
+    map, backend: opts.backend, tx: (fn) => db.tx(fn), oldestRestorableGen: () => metadata.oldestRestorableGen,
     busy: uploads.uploadingObjects, intervalMs: opts.removalIntervalMs, log,
   });
   const core = new VfsCore(db, inodes, entries, map, cache, bs, () => metadata.takenGen, log, opts.atime);
