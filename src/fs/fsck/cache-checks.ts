@@ -53,6 +53,9 @@ export function checkCacheFiles(c: FsckContext): Problem[] {
     if (!m) return void stray.push(name);
     const f = { name, inode: Number(m[1]), blkno: Number(m[2]), size: statSync(join(dir, name)).size };
     const i = inodeOf.get(f.inode) as { mode: number; size: number } | null;
+    // an empty file of a regular file's block is fallocate's reservation (KEEP_SIZE may reserve past the end)
+    const reservation = i !== null && (i.mode & 61440) === REG && f.size === 0 && !dirty.has(name);
+    if (reservation) return;
     if (!i || (i.mode & 61440) !== REG || f.blkno * c.blockSize >= i.size) return void pastEnd.push(f);
     if (dirty.has(name)) {
       present.add(name);
