@@ -1,15 +1,23 @@
 // fallocate reserves cache blocks: st_blocks counts them, they read as zeros, a write into them takes no more, nothing is uploaded.
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { truncateSync } from "node:fs";
+import { join } from "node:path";
 import { ENOSPC } from "../../src/fs/fuse/errno.ts";
 import { FALLOC_FL_KEEP_SIZE } from "../../src/fs/fuse/kernel.ts";
 import { fsckStore } from "../../src/fs/fsck/fsck-store.ts";
 import type { FsckUi } from "../../src/fs/fsck/problem.ts";
-import { ROOT, cleanupDirs, ctx, errnoOf, newWorld, randomData, setattrIn, storedBytes, tempDir } from "./helpers.ts";
+import { ROOT, cleanupDirs, ctx, errnoOf, newWorld, randomData, setattrIn, storedBytes, tempDir, writeFile } from "./helpers.ts";
 
 setDefaultTimeout(30_000);
 afterEach(cleanupDirs);
 
 const KiB = 1024;
+
+async function fsckTitles(w: Awaited<ReturnType<typeof newWorld>>, cacheDir: string): Promise<string[]> {
+  const ui: FsckUi = { phase() {}, tick() {}, confirm: async () => true, log() {} };
+  const r = await fsckStore({ backend: w.backend, keys: w.keys, url: "memory://test", cacheDir, ui });
+  return r.problems.map((p) => p.title);
+}
 
 describe("fallocate", () => {
   test("reserves the range on the cache disk, keeps it over a clean remount, frees it on truncate", async () => {
@@ -64,8 +72,17 @@ describe("fallocate", () => {
     await fs.release(ctx(), ino, f.open.fh, 0);
     await fs.close();
     // reservations past the end (KEEP_SIZE) are no fault for fsck
-    const ui: FsckUi = { phase() {}, tick() {}, confirm: async () => true, log() {} };
-    const r = await fsckStore({ backend: w.backend, keys: w.keys, url: "memory://test", cacheDir, ui });
-    expect(r.problems.map((p) => p.title)).toEqual([]);
+    expect(await fsckTitles(w, cacheDir)).toEqual([]);
+  });
+
+  test("fsck still takes an emptied cache file of a block with data for torn, not for a reservation", async () => {
+    const bs = 256 * KiB; // a full block lives in a cache file (small ones only in memory)
+    const w = await newWorld(bs);
+    const cacheDir = tempDir();
+    const fs = await w.open(cacheDir);
+    const ino = await writeFile(fs, ROOT, "f", randomData(bs, 5));
+    await fs.close();
+    truncateSync(join(cacheDir, "blocks", `${ino}-0`), 0);
+    expect(await fsckTitles(w, cacheDir)).toEqual(["torn cache files"]);
   });
 });
