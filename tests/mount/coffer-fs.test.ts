@@ -34,8 +34,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
-// fallocate checks the free space but reserves no cache blocks yet (issue 12.7): a listed todo, not a pass
-posixSuite("coffer", () => mp.path, { fallocateReserves: false });
+posixSuite("coffer", () => mp.path);
 randomOpsSuite("coffer", () => mp.path);
 
 describe("coffer: data through the kernel", () => {

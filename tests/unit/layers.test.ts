@@ -41,6 +41,7 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["fs/names.ts", 5],
   ["fs/posix-acl.ts", 5], // pure ACL/mode rules shared by the vfs and the memfs example
   ["fs/fsync.ts", 5], // every fsync of the cache directory, observable by tests
+  ["fs/fallocate.ts", 5], // libc fallocate for the cache's reserved blocks
   ["user-error.ts", 0],
   ["schema-issue.ts", 0], // one line for a failed schema parse, at every boundary
 ];

@@ -18,6 +18,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { fdatasyncFd, fsyncDir } from "../fsync.ts";
+import { FALLOC_KEEP_SIZE, fallocateFd } from "../fallocate.ts";
 import { type Backend, isTransient } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
@@ -37,6 +38,12 @@ interface Cached {
   mem?: Uint8Array;
   /** Bytes the cache file occupies on disk (its holes excluded), measured when first asked; reset by changes. */
   alloc?: number;
+  /**
+   * The cache file was allocated to the whole block by fallocate (the user's fallocate reserved it): it
+   * counts a whole block toward the cache size, and is not evicted while the block has no object (its
+   * space is promised; writing into it needs no more). Once written and uploaded it is a clean block.
+   */
+  reserved?: boolean;
 }
 
 /** Largest block content held in memory rather than in a cache file. */
@@ -93,6 +100,8 @@ export class BlockCache {
   /** Open file descriptors of cache files (O_RDWR), least recently used first. */
   private readonly fds = new Map<string, number>();
   private bytes = 0;
+  /** Blocks reserved by fallocate (see Cached.reserved): at most the cache size in all. */
+  private reservedBlocks = 0;
   /** Capacity of the in-memory block buffers. */
   private memBytes = 0;
   private genCounter = 0;
@@ -156,9 +165,13 @@ export class BlockCache {
         rmSync(p, { force: true });
         continue;
       }
-      const c = { inode: Number(m[1]), blkno: Number(m[2]), size: statSync(p).size };
+      const st = statSync(p);
+      // a file allocated to the whole block but holding less was reserved by fallocate (a clean unmount kept it)
+      const reserved = st.size < this.blockSize && st.blocks * 512 >= this.blockSize;
+      const c: Cached = { inode: Number(m[1]), blkno: Number(m[2]), size: st.size, reserved };
       this.touch(key, c);
-      this.bytes += c.size;
+      this.bytes += this.footprint(c);
+      if (reserved) this.reservedBlocks++;
     }
     let lost = 0;
     for (const d of this.o.map.allDirty()) {
@@ -176,6 +189,16 @@ export class BlockCache {
 
   private path(key: string): string {
     return join(this.dir, key);
+  }
+
+  /** Bytes a cached block counts toward the cache size: its content, or the whole block when reserved. */
+  private footprint(c: Cached): number {
+    return c.reserved ? Math.max(c.size, this.blockSize) : c.size;
+  }
+
+  /** A reserved block with no object yet (never written, or zeros): its space stays promised. */
+  private pinnedReservation(c: Cached): boolean {
+    return c.reserved === true && this.o.map.get(c.inode, c.blkno) === null;
   }
 
   private touch(key: string, c: Cached): void {
@@ -228,7 +251,8 @@ export class BlockCache {
     this.files.delete(key);
     this.unsynced.delete(key);
     this.justLoaded.delete(key);
-    this.bytes -= c.size;
+    this.bytes -= this.footprint(c);
+    if (c.reserved) this.reservedBlocks--;
     if (c.mem) this.memBytes -= c.mem.length;
     else rmSync(this.path(key), { force: true });
     const set = this.byInode.get(c.inode);
@@ -403,10 +427,15 @@ export class BlockCache {
       c.size = len;
       return;
     }
-    ftruncateSync(this.fd(key), len);
-    this.bytes -= c.size - len;
+    ftruncateSync(this.fd(key), len); // frees the file's blocks past len, a reservation's too
+    this.bytes -= this.footprint(c);
     c.size = len;
     c.alloc = undefined;
+    if (c.reserved) {
+      c.reserved = false;
+      this.reservedBlocks--;
+    }
+    this.bytes += this.footprint(c);
   }
 
   /** Forgets a block entirely (file removed, dirty state dropped): the inode or this block is gone. */
@@ -416,6 +445,33 @@ export class BlockCache {
     if (c) this.forgetFile(key, c);
     if (this.dirty.delete(key)) this.o.map.clearDirty(inode, blkno);
     this.roomFreed();
+  }
+
+  /**
+   * Reserves a hole (a block neither cached nor in the store) for fallocate: its cache file is allocated
+   * to the whole block on the cache disk (sizes unchanged: it reads as zeros, and is not dirty, so nothing
+   * is uploaded for it). Returns false for a block that holds data already. Throws code ENOSPC when the
+   * cache disk is full, or when reservations would exceed the cache size.
+   */
+  reserve(inode: number, blkno: number): boolean {
+    const key = blockKey(inode, blkno);
+    if (this.files.has(key) || this.o.map.get(inode, blkno) !== null) return false;
+    if ((this.reservedBlocks + 1) * this.blockSize > this.o.maxBytes) {
+      throw Object.assign(new Error(`cache: reserving block ${key} would exceed the cache size`), { code: "ENOSPC" });
+    }
+    try {
+      fallocateFd(this.fd(key), FALLOC_KEEP_SIZE, 0, this.blockSize);
+    } catch (error) {
+      this.closeFd(key);
+      rmSync(this.path(key), { force: true });
+      throw error;
+    }
+    const c: Cached = { inode, blkno, size: 0, reserved: true };
+    this.touch(key, c);
+    this.bytes += this.footprint(c);
+    this.reservedBlocks++;
+    this.evict(key); // reserved space counts toward the cache size: clean blocks make room
+    return true;
   }
 
   /** Bytes held by the cache file of a block, or null when it is not cached. */
@@ -432,7 +488,7 @@ export class BlockCache {
     const c = this.files.get(key);
     if (!c) return null;
     if (c.mem) return c.size;
-    c.alloc ??= Math.min(c.size, fstatSync(this.fd(key, false)).blocks * 512);
+    c.alloc ??= Math.min(c.reserved ? this.blockSize : c.size, fstatSync(this.fd(key, false)).blocks * 512);
     return c.alloc;
   }
 
@@ -471,8 +527,11 @@ export class BlockCache {
     if (fresh) ftruncateSync(fd, off + data.length); // a downloaded block replaces whatever was there
     this.unsynced.add(key);
     const size = Math.max(prev && !fresh ? prev.size : 0, off + data.length);
-    this.bytes += size - (prev ? prev.size : 0);
-    this.touch(key, { inode, blkno, size });
+    // a download replaced the file (its ftruncate freed any reservation)
+    const next: Cached = { inode, blkno, size, reserved: prev?.reserved === true && !fresh };
+    if (prev?.reserved && !next.reserved) this.reservedBlocks--;
+    this.bytes += this.footprint(next) - (prev ? this.footprint(prev) : 0);
+    this.touch(key, next);
   }
 
   /** Writes into (or creates) the in-memory content of a block; the caller checked it fits MEM_BLOCK_MAX. */
@@ -523,6 +582,7 @@ export class BlockCache {
     for (const [key, c] of this.files) {
       if (this.bytes <= this.o.maxBytes) break;
       if (key === keep || this.dirty.has(key) || this.loading.has(key) || this.justLoaded.has(key)) continue;
+      if (this.pinnedReservation(c)) continue;
       this.forgetFile(key, c);
     }
   }
@@ -537,7 +597,7 @@ export class BlockCache {
   dropClean(): number {
     let dropped = 0;
     for (const [key, c] of [...this.files]) {
-      if (this.dirty.has(key) || this.loading.has(key)) continue;
+      if (this.dirty.has(key) || this.loading.has(key) || this.pinnedReservation(c)) continue;
       this.forgetFile(key, c);
       dropped++;
     }

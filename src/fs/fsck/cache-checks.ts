@@ -53,6 +53,10 @@ export function checkCacheFiles(c: FsckContext): Problem[] {
     if (!m) return void stray.push(name);
     const f = { name, inode: Number(m[1]), blkno: Number(m[2]), size: statSync(join(dir, name)).size };
     const i = inodeOf.get(f.inode) as { mode: number; size: number } | null;
+    // an empty clean file of a regular file's block that has no object is fallocate's reservation (KEEP_SIZE
+    // may reserve past the end); an empty file of a block with an object is torn, checked below
+    const regular = i !== null && (i.mode & 61440) === REG;
+    if (regular && f.size === 0 && !dirty.has(name) && !objectOf.get(f.inode, f.blkno)) return;
     if (!i || (i.mode & 61440) !== REG || f.blkno * c.blockSize >= i.size) return void pastEnd.push(f);
     if (dirty.has(name)) {
       present.add(name);

@@ -104,12 +104,14 @@ export class VfsCore {
   /**
    * 512-byte units the file takes: what its cached blocks occupy on the cache disk (a write inside a block
    * leaves a hole before it in the cache file), and for blocks only in the store what their objects take
-   * there (compressed: a block mostly of zeros takes little). Holes take nothing.
+   * there (compressed: a block mostly of zeros takes little). Holes take nothing; a block fallocate reserved
+   * takes a whole block (its cache file is allocated).
    */
   private allocated(i: Inode): number {
     if (!isReg(i)) return (i.mode & S_IFMT) === S_IFLNK ? Math.ceil(i.size / 512) : 0;
-    if (i.size === 0) return 0; // nothing to count (a fresh create replies with this)
     const cached = new Set(this.cache.cachedFrom(i.id, 0));
+    // nothing to count (a fresh create replies with this); fallocate KEEP_SIZE may reserve past the end
+    if (i.size === 0 && cached.size === 0) return 0;
     let bytes = 0;
     for (const b of cached) bytes += this.cache.allocatedBytes(i.id, b) ?? 0;
     for (const r of this.map.blockSizes(i.id)) {

@@ -126,7 +126,24 @@ export function fallocate(c: VfsCore, nodeid: number, offset: number, length: nu
   if (!isReg(i)) throw new FuseError(EINVAL);
   if (offset + length > MAX_FILE_SIZE) throw new FuseError(EFBIG);
   // preallocating promises the space: refuse what the disks cannot hold, as a disk filesystem would
+  // (first the cheap bound, so a huge request is refused before its blocks are looked at)
   if (Math.max(0, offset + length - i.size) > c.freeBytes()) throw new FuseError(ENOSPC);
+  const bs = c.blockSize;
+  const first = Math.floor(offset / bs);
+  const end = Math.ceil((offset + length) / bs);
+  const holes: number[] = [];
+  for (let b = first; b < end; b++) if (c.cache.cachedSize(nodeid, b) === null && c.map.get(nodeid, b) === null) holes.push(b);
+  if (holes.length * bs > c.freeBytes()) throw new FuseError(ENOSPC);
+  // each hole gets a cache file allocated to the whole block: the space is taken now (st_blocks counts
+  // it), and a write into it later needs no more; all or nothing
+  const reserved: number[] = [];
+  try {
+    for (const b of holes) if (c.cache.reserve(nodeid, b)) reserved.push(b);
+  } catch (error) {
+    for (const b of reserved) c.cache.drop(nodeid, b);
+    if (isDiskFull(error)) throw new FuseError(ENOSPC);
+    throw error;
+  }
   if (mode & FALLOC_FL_KEEP_SIZE || offset + length <= i.size) return;
   i.size = offset + length;
   i.ctimeNs = nowNs();

@@ -13,8 +13,6 @@ export interface PosixSuiteOptions {
   control?: boolean;
   /** Run the checks that switch to uid 65534 (needs `allow_other` on a FUSE mount). Default true. */
   nonRootAccess?: boolean;
-  /** false: a known gap, listed as a todo: fallocate does not reserve blocks (st_blocks) yet. Default true. */
-  fallocateReserves?: boolean;
 }
 
 export interface SuiteContext {
