@@ -17,11 +17,7 @@ describe("coffer on s3c:// (s3rver)", () => {
     s3 = await startS3rver();
     await s3.createBucket("coffer-test");
     url = s3.url("coffer-test", "fs1");
-    box.addAuth(`s3c://127.0.0.1:${s3.port}/`, { "backend-login": s3.creds.login, "backend-password": s3.creds.password, "backend-options": "no-ssl" });
-    box.addAuth(url, { "fs-passphrase": "s3 passphrase" });
-    const made = await box.coffer(["mkfs", "--authfile", box.authfile, url]);
-    expect(made.stderr).toBe("");
-    expect(made.code).toBe(0);
+    await box.mkfsOnS3rver(url, s3.port, s3.creds, "s3 passphrase");
   }, 180_000);
   afterAll(async () => {
     await box.cleanup();
