@@ -1,4 +1,5 @@
 // `coffer backups list|restore`: the metadata generations kept in the store, and making an older one current.
+import { absolutePath } from "./paths.ts";
 import { z } from "zod";
 import { generationsOf, summarizeImage } from "../fs/admin/generations.ts";
 import { type RestorePlan, restoreGeneration } from "../fs/admin/restore.ts";
@@ -7,8 +8,8 @@ import { formatBytes } from "./format.ts";
 import { askLine } from "./prompt.ts";
 import { openUnlocked } from "./unlock.ts";
 
-const ListOptions = z.object({ authfile: z.string().optional() });
-const RestoreOptions = z.object({ authfile: z.string().optional(), yes: z.boolean().default(false) });
+const ListOptions = z.object({ authfile: absolutePath.optional() });
+const RestoreOptions = z.object({ authfile: absolutePath.optional(), yes: z.boolean().default(false) });
 
 const files = (n: number) => `${n} file${n === 1 ? "" : "s"}`;
 const when = (ms: number) => (ms > 0 ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "-");

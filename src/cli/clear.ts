@@ -1,4 +1,5 @@
 // `coffer clear`: deletes a filesystem from its store (every object, the key last) and this machine's cache of it.
+import { absolutePath } from "./paths.ts";
 import { rmSync } from "node:fs";
 import { z } from "zod";
 import { clearFilesystem } from "../fs/admin/clear.ts";
@@ -8,8 +9,8 @@ import { askLine } from "./prompt.ts";
 import { openUnlocked } from "./unlock.ts";
 
 const ClearOptions = z.object({
-  authfile: z.string().optional(),
-  cachedir: z.string().optional(),
+  authfile: absolutePath.optional(),
+  cachedir: absolutePath.optional(),
   yes: z.boolean().default(false),
 });
 

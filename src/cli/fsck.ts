@@ -1,4 +1,5 @@
 // `coffer fsck`: checks and repairs a filesystem that is not mounted (batch for services, interactive on a terminal).
+import { absolutePath } from "./paths.ts";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { loadAuthinfo } from "../config/authinfo.ts";
@@ -12,8 +13,8 @@ import { completeBackendCredentials } from "./secrets.ts";
 
 const FsckOptions = z.object({
   batch: z.boolean().default(false),
-  authfile: z.string().optional(),
-  cachedir: z.string().optional(),
+  authfile: absolutePath.optional(),
+  cachedir: absolutePath.optional(),
   forceUnlock: z.boolean().default(false),
 });
 

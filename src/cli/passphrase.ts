@@ -5,6 +5,7 @@
 // it could race is another administration command on the key object (rotate-key holds the mount lock
 // while it writes): changePassphrase re-reads the key object just before writing and refuses if it
 // changed, so a rotation's new key is never overwritten.
+import { absolutePath } from "./paths.ts";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { changePassphrase } from "../fs/store/key-object.ts";
@@ -13,8 +14,8 @@ import { askNewSecret } from "./prompt.ts";
 import { openUnlocked } from "./unlock.ts";
 
 const PassphraseOptions = z.object({
-  authfile: z.string().optional(),
-  newPassphraseFile: z.string().optional(),
+  authfile: absolutePath.optional(),
+  newPassphraseFile: absolutePath.optional(),
 });
 
 /** The new passphrase from a file: its first line (a trailing newline is not part of it). */

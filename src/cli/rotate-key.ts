@@ -1,11 +1,12 @@
 // `coffer rotate-key`: a new master key for every future object; `--reencrypt` re-seals the old ones and retires the old key.
+import { absolutePath } from "./paths.ts";
 import { z } from "zod";
 import { rotateMasterKey } from "../fs/admin/rotate.ts";
 import { UserError } from "../user-error.ts";
 import { openUnlocked } from "./unlock.ts";
 
 const RotateOptions = z.object({
-  authfile: z.string().optional(),
+  authfile: absolutePath.optional(),
   reencrypt: z.boolean().default(false),
   resume: z.boolean().default(false),
 });
