@@ -4,7 +4,7 @@ import { z } from "zod";
 import { generationsOf, summarizeImage } from "../fs/admin/generations.ts";
 import { type RestorePlan, restoreGeneration } from "../fs/admin/restore.ts";
 import { UserError } from "../user-error.ts";
-import { formatBytes } from "./format.ts";
+import { formatBytes } from "../format-bytes.ts";
 import { askLine } from "./prompt.ts";
 import { openUnlocked } from "./unlock.ts";
 

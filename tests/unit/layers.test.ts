@@ -44,6 +44,8 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["fs/fallocate.ts", 5], // libc fallocate for the cache's reserved blocks
   ["user-error.ts", 0],
   ["schema-issue.ts", 0], // one line for a failed schema parse, at every boundary
+  ["rate-meter.ts", 0], // bytes per second of a counter: the dashboard's, the progress bars' and systemd's
+  ["format-bytes.ts", 0], // sizes as people read them, everywhere they are printed
 ];
 
 /** Pairs that the ranks would allow but the design forbids. */
