@@ -60,10 +60,19 @@ describe("chaos", () => {
         stdout: "pipe", stderr: "inherit",
       });
       let out = "";
+      let started: () => void = () => {};
+      const firstSync = new Promise<void>((resolve) => (started = resolve));
       const reading = (async () => {
-        for await (const chunk of child.stdout) out += new TextDecoder().decode(chunk);
+        for await (const chunk of child.stdout) {
+          out += new TextDecoder().decode(chunk);
+          if (out.includes("SYNCED ")) started();
+        }
+        started(); // the child ended on its own: the checks below say what it did
       })();
-      await Bun.sleep(400 + ((round * 337) % 900));
+      // the kill's moment is counted from the child's first fsync, not from its spawn: on a loaded machine
+      // starting Bun and opening the filesystem alone can take longer than any fixed delay
+      await firstSync;
+      await Bun.sleep(100 + ((round * 337) % 900));
       child.kill(9);
       await child.exited;
       await reading;
