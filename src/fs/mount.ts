@@ -18,6 +18,7 @@ import type { MountState } from "../control/protocol.ts";
 import { canonicalMountpoint, controlSocketPath } from "../control/paths.ts";
 import type { AuthInfo } from "../config/authinfo.ts";
 import { UserError } from "../user-error.ts";
+import { markPhase } from "../phase-trace.ts";
 
 export const DEFAULT_CACHE_ROOT = join(homedir(), ".coffer", "cache");
 
@@ -232,9 +233,11 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
   const undo: Array<() => Promise<unknown>> = [() => backend.close()];
   try {
     await assertFilesystemExists(backend, req.url);
+    markPhase("store probed, key object exists");
     const keys = req.keys ?? (await unlockFilesystemKeys(backend, req.passphrase));
     const lock = await MountLock.acquire(backend, keys, req.url, mountpoint, { force: req.forceUnlock });
     undo.push(() => lock.release());
+    markPhase("keys ready, mount lock taken");
     if (lock.tookOverFrom) {
       req.log(`the previous mount (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}) did not unmount cleanly; recovering from the cache`);
     }
@@ -242,6 +245,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
     undo.push(() => fs.close());
+    markPhase("filesystem opened");
     const session = await mountFuse(fs, {
       mountpoint,
       fsname: req.url,
@@ -255,10 +259,13 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));
+    markPhase("mount(2) done, readers started");
     await session.ready;
+    markPhase("kernel INIT answered");
     let mounted: MountedFilesystem | null = null;
     const control = new ControlServer(controlSocketPath(mountpoint), controlHandlers(() => mounted!, req.log), req.log);
     await control.start();
+    markPhase("control socket listening");
     mounted = new MountedFilesystem(req.url, mountpoint, backend, fs, session, lock, control, req.log);
     return mounted;
   } catch (error) {

@@ -44,6 +44,7 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["fs/fallocate.ts", 5], // libc fallocate for the cache's reserved blocks
   ["user-error.ts", 0],
   ["schema-issue.ts", 0], // one line for a failed schema parse, at every boundary
+  ["phase-trace.ts", 0], // start-up phase marks for bench/mount-time.ts (no-op unless COFFER_PHASE_TRACE)
 ];
 
 /** Pairs that the ranks would allow but the design forbids. */

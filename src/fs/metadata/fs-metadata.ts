@@ -7,6 +7,7 @@ import { writeLocalState } from "./local-state.ts";
 import { uploadSnapshot } from "./generations.ts";
 import { metadataPath, prepareLocalCopy } from "./local-copy.ts";
 import { MetadataShipper } from "./shipper.ts";
+import { markPhase } from "../../phase-trace.ts";
 
 export interface OpenMetadataOptions {
   backend: Backend;
@@ -47,8 +48,11 @@ export class FsMetadata {
   /** Reads the parameters, prepares the local copy, opens it and marks the cache in use (not clean). */
   static async open(o: OpenMetadataOptions): Promise<FsMetadata> {
     const params = await readParams(o.backend, o.codec);
+    markPhase("metadata: params read");
     const { state, baseChain, oldestRestorable } = await prepareLocalCopy(o.backend, o.codec, o.cacheDir, o.log);
+    markPhase("metadata: local copy ready");
     const db = MetaDb.open(metadataPath(o.cacheDir));
+    markPhase("metadata: database opened");
     // a downloaded image's dirty markers name cache files of the machine that shipped it; dropped through
     // SQL (into the WAL, so the next log entry carries it) to keep the file equal to the store's image
     if (baseChain) db.q("DELETE FROM dirty_blocks").run();

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Backend } from "../store/backend.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { MetaDb } from "../meta/db.ts";
+import { markPhase } from "../../phase-trace.ts";
 import { type LocalState, readLocalState, writeLocalState } from "./local-state.ts";
 import { MetadataRollbackError, listGenerations, loadGeneration, oldestRestorable } from "./generations.ts";
 
@@ -26,6 +27,7 @@ export interface PreparedCopy {
 export async function prepareLocalCopy(backend: Backend, codec: ObjectCodec, cacheDir: string, log: (l: string) => void): Promise<PreparedCopy> {
   const dbPath = metadataPath(cacheDir);
   const gens = await listGenerations(backend);
+  markPhase("metadata: generations listed");
   const storeGen = gens.newest;
   const state = readLocalState(cacheDir);
   if (existsSync(dbPath) && state) {
@@ -38,6 +40,7 @@ export async function prepareLocalCopy(backend: Backend, codec: ObjectCodec, cac
     for (const ext of ["-wal", "-shm"]) if (existsSync(dbPath + ext)) renameSync(dbPath + ext, aside + ext);
   }
   const loaded = await loadGeneration(backend, codec, gens);
+  markPhase("metadata: generation downloaded and decoded");
   for (const ext of ["", "-wal", "-shm"]) rmSync(dbPath + ext, { force: true });
   rmSync(join(cacheDir, "blocks"), { recursive: true, force: true });
   MetaDb.writeImage(dbPath, loaded.image);

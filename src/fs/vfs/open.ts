@@ -15,6 +15,7 @@ import { UploadQueue } from "../blocks/upload-queue.ts";
 import { DEFAULT_METADATA_INTERVAL_MS, FsMetadata } from "../metadata/index.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
 import { CofferFs } from "./coffer-fs.ts";
+import { markPhase } from "../../phase-trace.ts";
 import { type AtimePolicy, S_IFDIR, VfsCore, nowNs } from "./core.ts";
 
 export const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
@@ -92,6 +93,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   const log = opts.log ?? (() => {});
   mkdirSync(opts.cacheDir, { recursive: true });
   const codec = openCodec(opts);
+  markPhase("codec pool created");
   const intervalMs = opts.metadataIntervalMs ?? DEFAULT_METADATA_INTERVAL_MS;
   let removal: RemovalQueue | null = null;
   let metadata: FsMetadata;
@@ -104,6 +106,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     codec.close?.(); // no Workers outlive a failed open
     throw e;
   }
+  markPhase("metadata opened");
   const db = metadata.db;
   const bs = metadata.params.blockSize;
 
@@ -115,6 +118,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     readTimeoutMs: opts.readTimeoutMs,
   });
   const recovered = cache.scan(!metadata.unclean);
+  markPhase("cache scanned");
   if (metadata.unclean) log(`recovery: unclean shutdown; ${recovered.dirtyBlocks} dirty blocks to upload, ${recovered.lostBlocks} lost`);
 
   // a block is uploaded before the metadata tick after next at the latest: data written ≥ 2 intervals ago is in the store
@@ -131,6 +135,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   core.freeBytes = () => freeSpace(opts.cacheDir, opts.backend);
   // no kernel references survive a restart: names-less inodes of the previous session go now
   for (const id of inodes.orphans()) core.purge(id);
+  markPhase("orphans purged");
   const fs = new CofferFs({ core, db, uploads, removal, metadata, codec });
   fs.start();
   return fs;
