@@ -8,7 +8,7 @@ import { openBackend } from "./store/open.ts";
 import type { Backend, BackendStats, ObservableBackend } from "./store/backend.ts";
 import { keyObjectExists, unlockFilesystemKeys } from "./store/key-object.ts";
 import type { FsKeys } from "./crypto/keys.ts";
-import { openCofferFs, type CofferFs } from "./vfs/index.ts";
+import { openCofferFs, prefetchMetadata, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
 import type { FlushProgress } from "./vfs/index.ts";
@@ -235,15 +235,21 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     await assertFilesystemExists(backend, req.url);
     markPhase("store probed, key object exists");
     const keys = req.keys ?? (await unlockFilesystemKeys(backend, req.passphrase));
+    markPhase("keys ready");
+    const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
+    // Taking the lock waits (write, pause, verify); the metadata is read meanwhile. That reading writes
+    // nothing: the cache directory is only touched once the lock is ours (another mount may own it).
+    const prefetched = prefetchMetadata(backend, keys, cacheDir);
+    prefetched.catch(() => {}); // a lock refusal is the error to report; this one is awaited below
     const lock = await MountLock.acquire(backend, keys, req.url, mountpoint, { force: req.forceUnlock });
     undo.push(() => lock.release());
-    markPhase("keys ready, mount lock taken");
+    markPhase("mount lock taken");
     if (lock.tookOverFrom) {
       req.log(`the previous mount (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}) did not unmount cleanly; recovering from the cache`);
     }
-    const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
+    const prefetchedMetadata = await prefetched;
+    const fs = await openCofferFs({ backend, keys, cacheDir, prefetchedMetadata, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
     undo.push(() => fs.close());
     markPhase("filesystem opened");
     const session = await mountFuse(fs, {

@@ -12,7 +12,7 @@ import { CodecPool, defaultCodecWorkers } from "../blocks/codec-pool.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { RemovalQueue } from "../blocks/removal-queue.ts";
 import { UploadQueue } from "../blocks/upload-queue.ts";
-import { DEFAULT_METADATA_INTERVAL_MS, FsMetadata } from "../metadata/index.ts";
+import { DEFAULT_METADATA_INTERVAL_MS, FsMetadata, type MetadataPrefetch } from "../metadata/index.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
 import { CofferFs } from "./coffer-fs.ts";
 import { markPhase } from "../../phase-trace.ts";
@@ -47,6 +47,8 @@ export interface OpenCofferFsOptions {
    * cores (or COFFER_CODEC_WORKERS); 0 runs the codec inline on the main thread.
    */
   codecWorkers?: number;
+  /** The metadata read while the mount lock was taken (FsMetadata.prefetch with these keys and cacheDir). */
+  prefetchedMetadata?: MetadataPrefetch;
 }
 
 /** The codec of an open filesystem: a Worker pool unless asked for none. */
@@ -89,6 +91,14 @@ function freeSpace(cacheDir: string, backend: Backend): number {
   return bytes;
 }
 
+/**
+ * The reading half of opening (parameters, the generation listing, a download into memory), with an inline
+ * codec: it writes nothing, so a mount runs it while its lock's write-then-verify waits.
+ */
+export function prefetchMetadata(backend: Backend, keys: FsKeys, cacheDir: string): Promise<MetadataPrefetch> {
+  return FsMetadata.prefetch(backend, keysCodec(keys, null), cacheDir);
+}
+
 export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs> {
   const log = opts.log ?? (() => {});
   mkdirSync(opts.cacheDir, { recursive: true });
@@ -99,7 +109,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   let metadata: FsMetadata;
   try {
     metadata = await FsMetadata.open({
-      backend: opts.backend, codec, cacheDir: opts.cacheDir, log, intervalMs, keepSnapshots: opts.keepSnapshots,
+      backend: opts.backend, codec, cacheDir: opts.cacheDir, log, intervalMs, keepSnapshots: opts.keepSnapshots, prefetched: opts.prefetchedMetadata,
       onShipped: () => void removal?.run().catch(() => {}),
     });
   } catch (e) {
