@@ -4,11 +4,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { loadAuthinfo } from "../config/authinfo.ts";
 import { canonicalMountpoint } from "../control/paths.ts";
-import { serveAsDaemonChild } from "../daemon/child.ts";
 import { isDaemonChild, launchDaemon } from "../daemon/detach.ts";
-import { serveMount } from "../daemon/serve.ts";
 import { assertMountableDirectory } from "../fs/mount-checks.ts";
-import type { MountRequest } from "../fs/mount.ts";
+import type { MountRequest } from "../fs/mount.ts"; // the filesystem itself loads only where it is served (below)
 import { unlockForMount } from "../fs/unlock.ts";
 import { markPhase } from "../phase-trace.ts";
 import { UserError } from "../user-error.ts";
@@ -52,7 +50,7 @@ export async function mountCommand(url: string, mountpointArg: string, rawOption
   const opts = parsed.data;
   // The path the kernel will mount: absolute against our cwd and symlinks resolved, before any check.
   const mountpoint = canonicalMountpoint(absolute(mountpointArg));
-  if (isDaemonChild()) return serveAsDaemonChild(mountRequest(url, mountpoint, opts), opts.log);
+  if (isDaemonChild()) return (await import("../daemon/child.ts")).serveAsDaemonChild(mountRequest(url, mountpoint, opts), opts.log);
   if ((opts.dev || opts.suid) && process.getuid?.() !== 0) {
     throw new UserError("--dev and --suid need root (the kernel makes other users' FUSE mounts nodev,nosuid); run as root or drop them");
   }
@@ -63,6 +61,7 @@ export async function mountCommand(url: string, mountpointArg: string, rawOption
   const ask = () => askSecret(`Encryption passphrase for ${url}: `, "fs-passphrase");
   if (opts.fg) {
     const { passphrase, keys } = await unlockForMount(url, auth, ask);
+    const { serveMount } = await import("../daemon/serve.ts");
     await serveMount({ ...mountRequest(url, mountpoint, opts), auth, passphrase, keys }, {
       logFile: opts.log,
       write: (line) => process.stdout.write(`${line}\n`),

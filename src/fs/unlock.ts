@@ -2,7 +2,7 @@
 import type { AuthInfo } from "../config/authinfo.ts";
 import { PassphraseRequiredError, type FsKeys } from "./crypto/keys.ts";
 import { unlockFilesystemKeys } from "./store/key-object.ts";
-import { assertFilesystemExists, openStore } from "./mount.ts";
+import { assertFilesystemExists, openStore } from "./store-access.ts";
 import { markPhase } from "../phase-trace.ts";
 
 /**

@@ -30,6 +30,7 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["control/", 60],
   ["fs/mount-lock.ts", 55], // a store object with the mount's record: above store, below the root
   ["fs/mount-checks.ts", 55],
+  ["fs/store-access.ts", 55], // opening the store and checking a filesystem is there (the CLI before a mount)
   ["fs/vfs/", 50],
   ["fs/metadata/", 45], // the metadata's life: params, local copy, shipping, generations
   ["fs/blocks/", 40],
