@@ -3,10 +3,10 @@ import { absolutePath } from "./paths.ts";
 import { z } from "zod";
 import { generationsOf, summarizeImage } from "../fs/admin/generations.ts";
 import { type RestorePlan, restoreGeneration } from "../fs/admin/restore.ts";
-import { UserError } from "../user-error.ts";
-import { formatBytes } from "./format.ts";
+import { formatBytes } from "../format-bytes.ts";
 import { askLine } from "./prompt.ts";
 import { openUnlocked } from "./unlock.ts";
+import { parseOptions } from "./options.ts";
 
 const ListOptions = z.object({ authfile: absolutePath.optional() });
 const RestoreOptions = z.object({ authfile: absolutePath.optional(), yes: z.boolean().default(false) });
@@ -15,9 +15,8 @@ const files = (n: number) => `${n} file${n === 1 ? "" : "s"}`;
 const when = (ms: number) => (ms > 0 ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "-");
 
 export async function backupsListCommand(url: string, rawOptions: unknown): Promise<void> {
-  const parsed = ListOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const store = await openUnlocked(url, parsed.data.authfile);
+  const opts = parseOptions(ListOptions, rawOptions);
+  const store = await openUnlocked(url, opts.authfile);
   const rows: string[][] = [["GENERATION", "STATE AS OF (UTC)", "STORED", "ENTRIES", "FILES", "FILE DATA", ""]];
   try {
     const generations = generationsOf(store.backend, store.keys);
@@ -58,9 +57,7 @@ export function describePlan(url: string, plan: RestorePlan): string {
 }
 
 export async function backupsRestoreCommand(url: string, generation: string, rawOptions: unknown): Promise<void> {
-  const parsed = RestoreOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(RestoreOptions, rawOptions);
   const store = await openUnlocked(url, opts.authfile);
   let result;
   try {

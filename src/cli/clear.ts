@@ -7,6 +7,7 @@ import { DEFAULT_CACHE_ROOT, cacheDirFor } from "../fs/mount.ts";
 import { UserError } from "../user-error.ts";
 import { askLine } from "./prompt.ts";
 import { openUnlocked } from "./unlock.ts";
+import { parseOptions } from "./options.ts";
 
 const ClearOptions = z.object({
   authfile: absolutePath.optional(),
@@ -15,9 +16,7 @@ const ClearOptions = z.object({
 });
 
 export async function clearCommand(url: string, rawOptions: unknown): Promise<void> {
-  const parsed = ClearOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(ClearOptions, rawOptions);
   // Unlocking first proves the caller holds the passphrase: deleting needs no key, but asking for it
   // keeps a mistyped URL from destroying someone else's filesystem in a shared bucket.
   const store = await openUnlocked(url, opts.authfile);

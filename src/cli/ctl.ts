@@ -2,7 +2,7 @@
 import { controlRequest } from "../control/client.ts";
 import { LOG_LEVELS, LogLevel } from "../control/protocol.ts";
 import { UserError } from "../user-error.ts";
-import { formatBytes } from "./format.ts";
+import { formatBytes } from "../format-bytes.ts";
 import { flushProgress } from "./progress.ts";
 import { parseSize } from "./sizes.ts";
 

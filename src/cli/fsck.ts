@@ -10,6 +10,7 @@ import { UserError } from "../user-error.ts";
 import { batchUi, terminalUi } from "./fsck-ui.ts";
 import { askSecret } from "./prompt.ts";
 import { completeBackendCredentials } from "./secrets.ts";
+import { parseOptions } from "./options.ts";
 
 const FsckOptions = z.object({
   batch: z.boolean().default(false),
@@ -19,9 +20,7 @@ const FsckOptions = z.object({
 });
 
 export async function fsckCommand(url: string, rawOptions: unknown): Promise<void> {
-  const parsed = FsckOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(FsckOptions, rawOptions);
   const interactive = !opts.batch;
   if (interactive && (!process.stdin.isTTY || process.env.CI)) {
     throw new UserError("coffer fsck asks before each repair and there is no terminal here; run it with --batch to repair without asking");

@@ -2,12 +2,12 @@
 import { z } from "zod";
 import { loadAuthinfo } from "../config/authinfo.ts";
 import { makeFilesystem } from "../fs/mkfs.ts";
-import { UserError } from "../user-error.ts";
 import { absolutePath } from "./paths.ts";
 import { askNewSecret } from "./prompt.ts";
 import { completeBackendCredentials } from "./secrets.ts";
 import { sizeOption } from "./sizes.ts";
 import { byteProgress } from "./progress.ts";
+import { parseOptions } from "./options.ts";
 
 const MkfsOptions = z.object({
   authfile: absolutePath.optional(),
@@ -21,9 +21,7 @@ const MkfsOptions = z.object({
 });
 
 export async function mkfsCommand(url: string, rawOptions: unknown): Promise<void> {
-  const parsed = MkfsOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(MkfsOptions, rawOptions);
   const auth = completeBackendCredentials(url, loadAuthinfo(url, opts.authfile));
   const progress = byteProgress();
   let blockSize: number;

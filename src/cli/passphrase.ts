@@ -12,6 +12,7 @@ import { changePassphrase } from "../fs/store/key-object.ts";
 import { UserError } from "../user-error.ts";
 import { askNewSecret } from "./prompt.ts";
 import { openUnlocked } from "./unlock.ts";
+import { parseOptions } from "./options.ts";
 
 const PassphraseOptions = z.object({
   authfile: absolutePath.optional(),
@@ -32,9 +33,7 @@ function readPassphraseFile(path: string): string {
 }
 
 export async function passphraseCommand(url: string, rawOptions: unknown): Promise<void> {
-  const parsed = PassphraseOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(PassphraseOptions, rawOptions);
   // Read the new passphrase first: a missing file must not cost an argon2 run and a passphrase prompt.
   const fromFile = opts.newPassphraseFile !== undefined ? readPassphraseFile(opts.newPassphraseFile) : null;
   const store = await openUnlocked(url, opts.authfile);

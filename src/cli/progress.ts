@@ -1,7 +1,7 @@
 // Progress of a long command (umount, flush, mkfs --force): a cli-progress bar on a terminal, a line every few seconds otherwise.
 import { SingleBar } from "cli-progress";
-import { RateMeter } from "../control/rate.ts";
-import { formatBytes } from "./format.ts";
+import { RateMeter } from "../rate-meter.ts";
+import { formatBytes } from "../format-bytes.ts";
 
 /** When stderr is not a terminal (journald, scripts), one plain line this often. */
 export const PLAIN_LINE_EVERY_MS = 5000;

@@ -17,6 +17,7 @@ import { askNewSecret } from "./prompt.ts";
 import { checkMountpoint, checkShareName, checkStore, lookupAccount, type StoreState } from "./provision-checks.ts";
 import { askWithDefault, askShares, askYesNo } from "./provision-questions.ts";
 import { completeBackendCredentials } from "./secrets.ts";
+import { parseOptions } from "./options.ts";
 
 const ProvisionOptions = z.object({
   storageUrl: z.string().optional(),
@@ -45,9 +46,7 @@ function defaultCofferPath(): string {
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
 export async function provisionCommand(rawOptions: unknown): Promise<void> {
-  const parsed = ProvisionOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(ProvisionOptions, rawOptions);
   const interactive = !opts.storageUrl || !opts.mountpoint;
   const url = opts.storageUrl ?? askWithDefault("Storage URL (s3://BUCKET/PREFIX, s3c://HOST:PORT/BUCKET, local:///DIR)?", "--storage-url");
   const mountpoint = resolve(opts.mountpoint ?? askWithDefault("Mount point?", "--mountpoint", "/mnt/coffer"));

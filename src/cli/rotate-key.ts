@@ -2,8 +2,8 @@
 import { absolutePath } from "./paths.ts";
 import { z } from "zod";
 import { rotateMasterKey } from "../fs/admin/rotate.ts";
-import { UserError } from "../user-error.ts";
 import { openUnlocked } from "./unlock.ts";
+import { parseOptions } from "./options.ts";
 
 const RotateOptions = z.object({
   authfile: absolutePath.optional(),
@@ -12,9 +12,7 @@ const RotateOptions = z.object({
 });
 
 export async function rotateKeyCommand(url: string, rawOptions: unknown): Promise<void> {
-  const parsed = RotateOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(RotateOptions, rawOptions);
   const store = await openUnlocked(url, opts.authfile);
   const tty = process.stderr.isTTY;
   let result;

@@ -1,6 +1,6 @@
 // `coffer stat`: what a mounted filesystem holds, how much is stored, deduplicated and cached (the control snapshot).
 import { fetchSnapshot } from "../control/client.ts";
-import { formatBytes } from "./format.ts";
+import { formatBytes } from "../format-bytes.ts";
 
 export async function statCommand(mountpoint: string, opts: { json?: boolean }): Promise<void> {
   const s = await fetchSnapshot(mountpoint);

@@ -2,7 +2,7 @@
 import type { BackendStats } from "../fs/store/backend.ts";
 import type { CofferStats } from "../fs/vfs/coffer-fs.ts";
 import type { ControlHandlers } from "./server.ts";
-import { RateMeter } from "./rate.ts";
+import { RateMeter } from "../rate-meter.ts";
 import type { FlushProgressMessage, LogLevel, MountState, Snapshot } from "./protocol.ts";
 
 /** What the control commands need from a mounted filesystem (MountedFilesystem in src/fs/mount.ts). */

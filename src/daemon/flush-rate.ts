@@ -1,35 +1,9 @@
-// Upload-rate measurement and what the daemon tells systemd from it: the STATUS line and how long a stop may take.
-
-/** Bytes per second over a sliding window of (time, cumulative bytes) samples. */
-export class UploadRate {
-  private samples: Array<{ at: number; bytes: number }> = [];
-
-  constructor(private readonly windowMs = 10_000) {}
-
-  /** Records the cumulative byte count `bytes` at time `at` (ms). */
-  sample(bytes: number, at: number): void {
-    this.samples.push({ at, bytes });
-    while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift();
-  }
-
-  /** Bytes per second, or null before two samples at different times. */
-  rate(): number | null {
-    const first = this.samples[0], last = this.samples[this.samples.length - 1];
-    if (!first || !last || last.at <= first.at) return null;
-    return Math.max(0, ((last.bytes - first.bytes) * 1000) / (last.at - first.at));
-  }
-}
-
-function humanBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
+// What the daemon tells systemd from the measured upload rate: the STATUS line and how long a stop may take.
+import { formatBytes, formatRate } from "../format-bytes.ts";
 
 export function statusLine(dirtyBytes: number, rate: number | null, phase?: string): string {
-  const up = rate === null ? "upload rate unknown" : `uploading ${humanBytes(rate)}/s`;
-  return `${phase ? `${phase}: ` : ""}${humanBytes(dirtyBytes)} dirty, ${up}`;
+  const up = rate === null ? "upload rate unknown" : `uploading ${formatRate(rate)}`;
+  return `${phase ? `${phase}: ` : ""}${formatBytes(dirtyBytes)} dirty, ${up}`;
 }
 
 /** Sent at least this often while a stop flushes; each extension must outlive the gap to the next one. */

@@ -2,14 +2,16 @@
 // EXTEND_TIMEOUT_USEC sized from what is left and the measured upload rate, until the last byte is stored.
 import type { MountedFilesystem } from "../fs/mount.ts";
 import type { FlushProgress } from "../fs/vfs/index.ts";
-import { EXTEND_EVERY_MS, extendTimeoutUsec, UploadRate, statusLine } from "./flush-rate.ts";
+import { RateMeter } from "../rate-meter.ts";
+import { EXTEND_EVERY_MS, extendTimeoutUsec, statusLine } from "./flush-rate.ts";
 import type { SystemdNotifier } from "./notify.ts";
 
 export const STATUS_EVERY_MS = 5_000;
 
 export class ServiceStatus {
-  private readonly running = new UploadRate();
-  private readonly stopping = new UploadRate();
+  // stored bytes have a history before the mount's first STATUS, and a stop starts at no particular count
+  private readonly running = new RateMeter(10_000, null);
+  private readonly stopping = new RateMeter(10_000, null);
   private statusTimer: ReturnType<typeof setInterval> | null = null;
   private extendTimer: ReturnType<typeof setInterval> | null = null;
   private left = 0;

@@ -5,7 +5,7 @@ import { finalFlushProgress, secondsToClean, type MountView } from "./model.ts";
 import {
   CachePanel, HelpPanel, KeyLine, UploadChartPanel, MetadataPanel, MountHeader, ShutdownPanel, SpacePanel, StorePanel, UploadPanel,
 } from "./panels.tsx";
-import { formatBytes, formatRate } from "./text.ts";
+import { formatBytes, formatRate } from "../format-bytes.ts";
 
 export interface DashboardProps {
   views: MountView[];

@@ -1,7 +1,8 @@
 // The dashboard's leaf components: each panel takes plain numbers and strings as props and only draws them.
 import React from "react";
 import { Box, Text } from "ink";
-import { chart, formatBytes, formatDuration, formatRate, meter, percent, sparkline, tailLines } from "./text.ts";
+import { formatBytes, formatRate } from "../format-bytes.ts";
+import { chart, formatDuration, meter, percent, sparkline, tailLines } from "./text.ts";
 
 export function Panel(props: { title: string; width: number; children: React.ReactNode; color?: string }) {
   return (

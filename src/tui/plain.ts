@@ -1,7 +1,8 @@
 // `coffer dash` when stdout is not a terminal: one plain line per mount every few seconds and at each change of state.
 import { subscribe } from "../control/client.ts";
 import { finalFlushProgress, initialView, secondsToClean, withEnd, withSnapshot, type MountView } from "./model.ts";
-import { formatBytes, formatDuration, formatRate } from "./text.ts";
+import { formatBytes, formatRate } from "../format-bytes.ts";
+import { formatDuration } from "./text.ts";
 
 export function plainLine(view: MountView): string {
   const s = view.snapshot;

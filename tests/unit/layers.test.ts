@@ -46,6 +46,8 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["user-error.ts", 0],
   ["schema-issue.ts", 0], // one line for a failed schema parse, at every boundary
   ["phase-trace.ts", 0], // start-up phase marks for bench/mount-time.ts (no-op unless COFFER_PHASE_TRACE)
+  ["rate-meter.ts", 0], // bytes per second of a counter: the dashboard's, the progress bars' and systemd's
+  ["format-bytes.ts", 0], // sizes as people read them, everywhere they are printed
 ];
 
 /** Pairs that the ranks would allow but the design forbids. */

@@ -2,6 +2,8 @@
 //
 // Reading and writing the key object in a store is src/fs/store/key-object.ts: this file takes and
 // returns bytes only, so the object codec (store) can import it without a cycle.
+import { z } from "zod";
+import { firstIssue } from "../../schema-issue.ts";
 import { AeadError, NONCE_LEN, open, randomKey, randomNonce, seal } from "./aead.ts";
 import { type Argon2Params, DEFAULT_ARGON2, argon2id, newSalt, subKey } from "./kdf.ts";
 
@@ -75,21 +77,31 @@ export class KeyObjectError extends Error {
   }
 }
 
-type KdfJson = { memoryKiB: number; passes: number; parallelism: number; salt: string };
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "not base64");
+
+/** Argon2id's cost and salt. The bounds keep a tampered key object from making us allocate 1 TiB or loop for hours. */
+const KdfJson = z.object({
+  memoryKiB: z.number().int().min(8).max(4 * 1024 * 1024),
+  passes: z.number().int().min(1).max(64),
+  parallelism: z.number().int().min(1).max(64),
+  salt: base64,
+});
+type KdfJson = z.infer<typeof KdfJson>;
 
 /** The key object's JSON (docs/format.md). Version 1 wraps one master key, version 2 a key ring. */
-interface KeyObjectJson {
-  coffer: "key";
-  version: 1 | 2;
-  mode: "argon2id" | "plain";
-  kdf?: KdfJson;
+const KeyObjectJson = z.object({
+  coffer: z.literal("key"),
+  version: z.union([z.literal(1), z.literal(2)]),
+  mode: z.enum(["argon2id", "plain"]),
+  kdf: KdfJson.optional(),
   /** base64: nonce (12) then AES-256-GCM(master, or the ring) then tag (16). */
-  wrapped?: string;
+  wrapped: base64.optional(),
   /** version 1, plain mode only: the base64 master key (public, by the user's choice). */
-  master?: string;
+  master: base64.optional(),
   /** version 2, plain mode only: the base64 ring. */
-  ring?: string;
-}
+  ring: base64.optional(),
+});
+type KeyObjectJson = z.infer<typeof KeyObjectJson>;
 
 /** What a key object holds once unlocked. */
 export interface UnlockedKeyObject {
@@ -200,15 +212,18 @@ export function encodeKeyObject(ring: KeyRing, passphrase: string | null, o: Cre
 }
 
 function parseKeyObject(bytes: Uint8Array, where: string): KeyObjectJson {
-  let k: KeyObjectJson;
+  let json: { coffer?: unknown; version?: unknown } | null;
   try {
-    k = JSON.parse(new TextDecoder().decode(bytes));
+    json = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw new KeyObjectError(where, "not valid JSON");
   }
-  if (k?.coffer !== "key") throw new KeyObjectError(where, "not a Coffer key object");
-  if (k.version !== 1 && k.version !== 2) throw new KeyObjectError(where, `unsupported version ${k.version}`);
-  return k;
+  // the two questions whose answers say "not ours" or "too new" come first, with their own words
+  if (json?.coffer !== "key") throw new KeyObjectError(where, "not a Coffer key object");
+  if (json.version !== 1 && json.version !== 2) throw new KeyObjectError(where, `unsupported version ${json.version}`);
+  const parsed = KeyObjectJson.safeParse(json);
+  if (!parsed.success) throw new KeyObjectError(where, firstIssue(parsed.error));
+  return parsed.data;
 }
 
 /** Whether the key object is a --plain one (no passphrase needed), without unlocking it. */
@@ -228,17 +243,9 @@ export function decodeKeyObject(bytes: Uint8Array, passphrase: string | null, wh
     const secret = k.version === 1 ? k.master : k.ring;
     return { ring: toRing(typeof secret === "string" ? unb64(secret) : new Uint8Array(0)), plain: true };
   }
-  if (k.mode !== "argon2id") throw new KeyObjectError(where, `unknown mode ${k.mode}`);
-  if (typeof k.wrapped !== "string" || typeof k.kdf?.salt !== "string") {
-    throw new KeyObjectError(where, "the wrapped key or the KDF salt is missing");
-  }
+  if (k.wrapped === undefined || k.kdf === undefined) throw new KeyObjectError(where, "the wrapped key or the KDF is missing");
   if (passphrase === null) throw new PassphraseRequiredError(where);
-  const { memoryKiB, passes, parallelism, salt } = k.kdf;
-  const sane = (n: number, lo: number, hi: number) => Number.isInteger(n) && n >= lo && n <= hi;
-  // Bounds keep a tampered key object from making us allocate 1 TiB or loop for hours.
-  if (!sane(memoryKiB, 8, 4 * 1024 * 1024) || !sane(passes, 1, 64) || !sane(parallelism, 1, 64)) {
-    throw new KeyObjectError(where, "KDF parameters out of range");
-  }
+  const { memoryKiB, passes, parallelism, salt } = k.kdf; // bounded by the schema
   const wrapped = unb64(k.wrapped);
   const tagged = wrapped.length - NONCE_LEN - 16;
   if (k.version === 1 ? tagged !== MASTER_LEN : tagged < MASTER_LEN + RING_ENTRY_LEN) {

@@ -1,21 +1,8 @@
-// The upload rate, the STATUS line and how long a stop asks systemd for.
+// The STATUS line and how long a stop asks systemd for.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { extendTimeoutUsec, UploadRate, statusLine } from "../../../src/daemon/flush-rate.ts";
+import { extendTimeoutUsec, statusLine } from "../../../src/daemon/flush-rate.ts";
 
 setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
-
-describe("UploadRate", () => {
-  test("bytes per second over the window; unknown before two samples", () => {
-    const m = new UploadRate(10_000);
-    expect(m.rate()).toBeNull();
-    m.sample(0, 1000);
-    expect(m.rate()).toBeNull();
-    m.sample(10 << 20, 3000);
-    expect(m.rate()).toBe(5 << 20);
-    m.sample(10 << 20, 30_000); // stalled since: old samples leave the window
-    expect(m.rate()).toBe(0);
-  });
-});
 
 describe("extendTimeoutUsec", () => {
   test("twice the expected time plus a margin, with a floor and a cap", () => {
@@ -29,6 +16,6 @@ describe("extendTimeoutUsec", () => {
 });
 
 test("statusLine says dirty bytes and the upload rate", () => {
-  expect(statusLine(3 << 20, 1.5 * (1 << 20))).toBe("3.0 MiB dirty, uploading 1.5 MiB/s");
+  expect(statusLine(3 << 20, 1.5 * (1 << 20))).toBe("3.00 MiB dirty, uploading 1.50 MiB/s");
   expect(statusLine(0, null, "stopping")).toBe("stopping: 0 B dirty, upload rate unknown");
 });

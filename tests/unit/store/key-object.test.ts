@@ -111,6 +111,26 @@ describe("filesystem keys", () => {
     expect(await unlockFilesystemKeys(b, "pw").catch((e) => e)).toBeInstanceOf(KeyObjectError);
   }, 120_000);
 
+  test("a key object of the wrong shape is refused by its schema, naming the field", async () => {
+    const b = new MemoryBackend();
+    await createFilesystemKeys(b, "pw", FAST);
+    const orig = JSON.parse(new TextDecoder().decode(await b.get(KEY_OBJECT)));
+    const put = (o: unknown) => b.put(KEY_OBJECT, new TextEncoder().encode(JSON.stringify(o)));
+    const refusal = async () => (await unlockFilesystemKeys(b, "pw").catch((e) => e)) as Error;
+    await put({ ...orig, kdf: { ...orig.kdf, passes: "3" } });
+    expect(await refusal()).toBeInstanceOf(KeyObjectError);
+    expect((await refusal()).message).toMatch(/kdf\.passes/);
+    await put({ ...orig, kdf: { ...orig.kdf, salt: "not*base64" } });
+    expect((await refusal()).message).toMatch(/kdf\.salt: not base64/);
+    await put({ ...orig, mode: "scrypt" });
+    expect((await refusal()).message).toMatch(/^the key object .* damaged .*: mode/);
+    const { kdf: _kdf, ...noKdf } = orig;
+    await put(noKdf);
+    expect((await refusal()).message).toMatch(/the wrapped key or the KDF is missing/);
+    await put(orig); // the original still unlocks: the checks refuse shapes, not the real thing
+    expect((await unlockFilesystemKeys(b, "pw")).plain).toBe(false);
+  }, 120_000);
+
   test("an empty passphrase is refused at creation", async () => {
     await expect(createFilesystemKeys(new MemoryBackend(), "", FAST)).rejects.toThrow(/empty/);
   }, 5000);
