@@ -1,6 +1,6 @@
 // Mount time, phase by phase: `coffer mount` timed end to end and through its phase marks (COFFER_PHASE_TRACE).
 //
-//   bun bench/mount-time.ts [--runs 5] [--store local|s3c] [--entries 0]   (root: it mounts)
+//   bun bench/mount-time.ts [--runs 5] [--store local|s3c] [--entries 0] [--coffer CHECKOUT]   (root: it mounts)
 //
 // Each run: mkfs a new filesystem, mount it (fresh), unmount, mount again with the same cache (warm),
 // unmount, mount with a new empty cache directory (empty cache), unmount. With --entries N the filesystem
@@ -8,8 +8,10 @@
 // snapshot, as bench/fsck.ts builds its tree), and each run also stats 20,000 random files through the mount
 // right after a drop_caches (the kernel's dentry and inode caches cold). Prints, per scenario, the median
 // wall time and the median time of each phase mark (ms since `coffer mount` was spawned; the step is the
-// time since the previous mark of the same process), with `uptime` before and after.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+// time since the previous mark of the same process), the daemon's peak RSS (VmHWM) right after the mount,
+// with `uptime` before and after. --coffer times the bin/coffer of another checkout (e.g. a worktree of main,
+// for a before/after in one run; a checkout without phase marks gives wall times only).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { MetaDb } from "../src/fs/meta/db.ts";
@@ -29,7 +31,7 @@ const PER_DIR = 1000;
 const STATS = 20_000;
 if (STORE !== "local" && STORE !== "s3c") throw new Error("--store takes local or s3c");
 
-const COFFER = resolve(import.meta.dir, "../bin/coffer");
+const COFFER = resolve(arg("coffer", resolve(import.meta.dir, "..")), "bin/coffer");
 const root = mkdtempSync(join(tmpdir(), "coffer-bench-mount-"));
 const uptime = () => Bun.spawnSync(["uptime"]).stdout.toString().trim();
 const now = () => performance.timeOrigin + performance.now();
@@ -38,21 +40,34 @@ const median = (xs: number[]) => {
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
 };
 
-function coffer(args: string[], env: Record<string, string> = {}): number {
+function coffer(args: string[], env: Record<string, string> = {}): { ms: number; stdout: string } {
   const t0 = now();
   const r = Bun.spawnSync([process.execPath, COFFER, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
   if (r.exitCode !== 0) throw new Error(`coffer ${args.join(" ")}: ${r.stderr.toString().trim()}`);
-  return now() - t0;
+  return { ms: now() - t0, stdout: r.stdout.toString() };
 }
 
 type Mark = { pid: number; phase: string; t: number };
-type Sample = { wallMs: number; marks: Array<{ key: string; at: number; step: number }> };
+type Sample = { wallMs: number; marks: Array<{ key: string; at: number; step: number }>; hwmMb: number };
+
+/** The peak RSS of the daemon serving `mnt` (its pid from `coffer mount`'s output), MB. */
+function daemonPeakRssMb(stdout: string): number {
+  const pid = /daemon pid (\d+)/.exec(stdout)?.[1];
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? Number(kb) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
 
 /** One timed mount: wall time, and each phase mark relative to the spawn. */
 function timedMount(url: string, auth: string, mnt: string, cacheRoot: string): Sample {
   const trace = join(root, `trace-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   const spawnedAt = now();
-  const wallMs = coffer(["mount", "--authfile", auth, "--cachedir", cacheRoot, "--log", join(root, "mount.log"), url, mnt], { COFFER_PHASE_TRACE: trace });
+  const { ms: wallMs, stdout } = coffer(["mount", "--authfile", auth, "--cachedir", cacheRoot, "--log", join(root, "mount.log"), url, mnt], { COFFER_PHASE_TRACE: trace });
+  const hwmMb = daemonPeakRssMb(stdout);
+  if (!existsSync(trace)) return { wallMs, marks: [], hwmMb }; // a checkout without phase marks
   const marks = readFileSync(trace, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Mark).sort((a, b) => a.t - b.t);
   rmSync(trace);
   const cliPid = marks.find((m) => m.phase === "process start")!.pid;
@@ -63,11 +78,12 @@ function timedMount(url: string, auth: string, mnt: string, cacheRoot: string): 
     last.set(m.pid, m.t);
     return { key: `${role}: ${m.phase}`, at: m.t - spawnedAt, step: m.t - prev };
   });
-  return { wallMs, marks: out };
+  return { wallMs, marks: out, hwmMb };
 }
 
 function report(title: string, samples: Sample[]): void {
-  console.log(`\n${title}: median ${(median(samples.map((s) => s.wallMs)) / 1000).toFixed(3)} s of ${samples.length} (${samples.map((s) => (s.wallMs / 1000).toFixed(2)).join(", ")})`);
+  console.log(`\n${title}: median ${(median(samples.map((s) => s.wallMs)) / 1000).toFixed(3)} s of ${samples.length} (${samples.map((s) => (s.wallMs / 1000).toFixed(2)).join(", ")}); daemon peak RSS after the mount: median ${median(samples.map((s) => s.hwmMb)).toFixed(0)} MB`);
+  if (!samples.some((s) => s.marks.length)) return;
   const keys: string[] = [];
   for (const s of samples) for (const m of s.marks) if (!keys.includes(m.key)) keys.push(m.key);
   const rows = keys.map((k) => {
@@ -126,7 +142,7 @@ mkdirSync(mnt);
 const scenarios = new Map<string, Sample[]>();
 const add = (name: string, s: Sample) => scenarios.set(name, [...(scenarios.get(name) ?? []), s]);
 const statRates: number[] = [];
-console.log(`mount-time: --store ${STORE} --runs ${RUNS} --entries ${ENTRIES}; load before: ${uptime()}`);
+console.log(`mount-time: --store ${STORE} --runs ${RUNS} --entries ${ENTRIES}, ${COFFER}; load before: ${uptime()}`);
 try {
   if (STORE === "s3c") s3 = await startS3rver();
   for (let run = 1; run <= RUNS; run++) {
