@@ -1,6 +1,7 @@
 // The detached daemon's side of launchDaemon: receive the secrets, mount, report ready (or why not), then serve.
 import { describeError } from "../describe-error.ts";
 import type { MountRequest } from "../fs/mount.ts";
+import { preloadBackendCode } from "../fs/store/open.ts";
 import { markPhase } from "../phase-trace.ts";
 import { ForegroundGoneError, receiveSecrets, reportToParent } from "./detach.ts";
 import { serveMount, timestampedLog } from "./serve.ts";
@@ -9,7 +10,10 @@ export async function serveAsDaemonChild(request: Omit<MountRequest, "log" | "au
   const write = (line: string) => process.stdout.write(`${line}\n`);
   let secrets;
   try {
-    secrets = await receiveSecrets();
+    const received = receiveSecrets(); // listening first: the message may arrive while the SDK loads
+    preloadBackendCode(request.url);
+    markPhase("backend code loaded");
+    secrets = await received;
   } catch (error) {
     // The foreground said why on its terminal (a wrong passphrase, a missing bucket): nothing to add here.
     if (error instanceof ForegroundGoneError) process.exit(1);

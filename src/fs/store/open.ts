@@ -74,6 +74,15 @@ function s3BackendClass(): typeof S3BackendClass {
   return (require("./s3.ts") as typeof import("./s3.ts")).S3Backend;
 }
 
+/**
+ * Loads the code a URL's backend needs now rather than at its first use: the daemon calls it while it
+ * waits for its keys, so the AWS SDK's import is off the mount's critical path. A bad URL is left for
+ * openBackend to report.
+ */
+export function preloadBackendCode(url: string): void {
+  if (/^s3c?:\/\//.test(url)) s3BackendClass();
+}
+
 /** The raw backend for a location, without decorators (tests and benchmarks use this directly). */
 export function openRawBackend(loc: StorageLocation, creds: BackendCredentials = {}) {
   const opts = creds.options ?? {};
