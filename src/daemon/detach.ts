@@ -44,6 +44,8 @@ export class DaemonLaunch {
       child.on("exit", (code, signal) => {
         reject(new UserError(`the mount daemon exited (${signal ?? `code ${code}`}) before the mount was ready; see ${logFile}`, 1));
       });
+      // e.g. sending the secrets to a daemon that already died: its exit says why
+      child.on("error", (error) => reject(new UserError(`the mount daemon could not be reached (${error.message}); see ${logFile}`, 1)));
     });
     this.report.catch(() => {}); // observed by start(); an abandoned launch's end is nobody's error
   }
