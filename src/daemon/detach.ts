@@ -90,6 +90,7 @@ export class ForegroundGoneError extends Error {
 export function receiveSecrets(): Promise<DaemonSecrets> {
   return new Promise((resolve, reject) => {
     const gone = () => reject(new ForegroundGoneError());
+    if (process.connected === false) return gone(); // it closed while this process was still loading
     process.once("disconnect", gone);
     process.once("message", (message) => {
       process.off("disconnect", gone);

@@ -81,4 +81,18 @@ describe("mount start-up", () => {
     expect(await gone(other)).toBe(true); // the daemon's command line names the authfile
     expect(readFileSync(log, "utf8")).toBe("");
   });
+
+  test("no filesystem at the URL: the foreground fails at once, while its daemon still loads, and the daemon goes too", async () => {
+    const empty = box.dir("empty-store");
+    const auth = join(box.root, "empty-auth");
+    writeFileSync(auth, `[x]\nstorage-url: local://${empty}\nfs-passphrase: whatever\n`);
+    chmodSync(auth, 0o600);
+    const log = join(box.root, "empty.log");
+    const r = await box.coffer(["mount", "--authfile", auth, "--log", log, `local://${empty}`, mnt]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/no coffer filesystem at .*coffer mkfs/);
+    expect(isMounted(mnt)).toBe(false);
+    expect(await gone(auth)).toBe(true);
+    expect(readFileSync(log, "utf8")).toBe("");
+  });
 });
