@@ -1,14 +1,8 @@
-// The `coffer` command line: parses arguments with commander and hands each subcommand to its own module.
+// The `coffer` command line: parses arguments with commander and hands each subcommand to its own module,
+// imported only when that subcommand runs (a `coffer mount` at boot should not load the others).
 import { Command } from "commander";
 import { reportAndExit } from "./errors.ts";
-import { flushCommand } from "./flush.ts";
 import { addCtlCommands } from "./ctl-commands.ts";
-import { fsckCommand } from "./fsck.ts";
-import { mkfsCommand } from "./mkfs.ts";
-import { mountCommand } from "./mount.ts";
-import { provisionCommand } from "./provision.ts";
-import { statCommand } from "./stat.ts";
-import { umountCommand } from "./umount.ts";
 import { addAdminCommands } from "./admin-commands.ts";
 import { addTreeCommands } from "./tree-commands.ts";
 import { addManPages } from "./help.ts";
@@ -26,7 +20,7 @@ export function buildProgram(): Command {
     .option("--plain", "compress and deduplicate but do not encrypt")
     .option("--block-size <size>", "size of data blocks, e.g. 1M or 4M (default 4M)")
     .option("--force", "replace an existing filesystem (its data is lost)")
-    .action((url: string, opts) => mkfsCommand(url, opts));
+    .action(async (url: string, opts) => (await import("./mkfs.ts")).mkfsCommand(url, opts));
 
   program
     .command("mount")
@@ -47,26 +41,26 @@ export function buildProgram(): Command {
     .option("--force-unlock", "take over a mount lock left by another machine that is gone")
     .option("--metadata-interval <seconds>", "ship metadata changes to the store this often: a lost machine loses at most ~2 intervals (default 5)")
     .option("--nonempty", "mount over a directory that holds entries (they are hidden while mounted)")
-    .action((url: string, mountpoint: string, opts) => mountCommand(url, mountpoint, opts));
+    .action(async (url: string, mountpoint: string, opts) => (await import("./mount.ts")).mountCommand(url, mountpoint, opts));
 
   program
     .command("umount")
     .description("unmount; returns only when every byte is stored")
     .argument("<mountpoint>")
-    .action((mountpoint: string) => umountCommand(mountpoint));
+    .action(async (mountpoint: string) => (await import("./umount.ts")).umountCommand(mountpoint));
 
   program
     .command("flush")
     .description("store every dirty block and the metadata now; returns when done")
     .argument("<mountpoint>")
-    .action((mountpoint: string) => flushCommand(mountpoint));
+    .action(async (mountpoint: string) => (await import("./flush.ts")).flushCommand(mountpoint));
 
   program
     .command("stat")
     .description("entries, sizes before and after dedup and compression, cache and dirty bytes")
     .argument("<mountpoint>")
     .option("--json", "print one JSON object")
-    .action((mountpoint: string, opts) => statCommand(mountpoint, opts));
+    .action(async (mountpoint: string, opts) => (await import("./stat.ts")).statCommand(mountpoint, opts));
 
   program
     .command("fsck")
@@ -76,7 +70,7 @@ export function buildProgram(): Command {
     .option("--authfile <file>", "authinfo file (default ~/.coffer/authinfo)")
     .option("--cachedir <dir>", "the cache root the mounts use (default ~/.coffer/cache)")
     .option("--force-unlock", "take over a mount lock left by another machine that is gone")
-    .action((url: string, opts) => fsckCommand(url, opts));
+    .action(async (url: string, opts) => (await import("./fsck.ts")).fsckCommand(url, opts));
 
   addCtlCommands(program);
 
@@ -98,7 +92,7 @@ export function buildProgram(): Command {
     .option("--yes", "answer yes: create the filesystem if the store holds none")
     .option("--dry-run", "print every file it would write (as a diff) and every command it would run")
     .option("--root <dir>", "write under this directory instead of / (tests, image builds)")
-    .action((opts) => provisionCommand(opts));
+    .action(async (opts) => (await import("./provision.ts")).provisionCommand(opts));
 
   addAdminCommands(program);
   addTreeCommands(program);

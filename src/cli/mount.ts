@@ -4,12 +4,11 @@ import { join } from "node:path";
 import { z } from "zod";
 import { loadAuthinfo } from "../config/authinfo.ts";
 import { canonicalMountpoint } from "../control/paths.ts";
-import { serveAsDaemonChild } from "../daemon/child.ts";
-import { isDaemonChild, startDaemon } from "../daemon/detach.ts";
-import { serveMount } from "../daemon/serve.ts";
+import { isDaemonChild, launchDaemon } from "../daemon/detach.ts";
 import { assertMountableDirectory } from "../fs/mount-checks.ts";
-import type { MountRequest } from "../fs/mount.ts";
+import type { MountRequest } from "../fs/mount.ts"; // the filesystem itself loads only where it is served (below)
 import { unlockForMount } from "../fs/unlock.ts";
+import { markPhase } from "../phase-trace.ts";
 import { UserError } from "../user-error.ts";
 import { absolute, absolutePath } from "./paths.ts";
 import { askSecret } from "./prompt.ts";
@@ -45,20 +44,24 @@ const MountCommandOptions = z.object({
 type MountCommandOptions = z.infer<typeof MountCommandOptions>;
 
 export async function mountCommand(url: string, mountpointArg: string, rawOptions: unknown): Promise<void> {
+  markPhase("modules loaded, arguments parsed");
   const parsed = MountCommandOptions.safeParse(rawOptions);
   if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
   const opts = parsed.data;
   // The path the kernel will mount: absolute against our cwd and symlinks resolved, before any check.
   const mountpoint = canonicalMountpoint(absolute(mountpointArg));
-  if (isDaemonChild()) return serveAsDaemonChild(mountRequest(url, mountpoint, opts), opts.log);
+  if (isDaemonChild()) return (await import("../daemon/child.ts")).serveAsDaemonChild(mountRequest(url, mountpoint, opts), opts.log);
   if ((opts.dev || opts.suid) && process.getuid?.() !== 0) {
     throw new UserError("--dev and --suid need root (the kernel makes other users' FUSE mounts nodev,nosuid); run as root or drop them");
   }
 
   assertMountableDirectory(mountpoint, { nonempty: opts.nonempty });
   const auth = completeBackendCredentials(url, loadAuthinfo(url, opts.authfile));
-  const { passphrase, keys } = await unlockForMount(url, auth, () => askSecret(`Encryption passphrase for ${url}: `, "fs-passphrase"));
+  markPhase("mount point checked, authinfo read");
+  const ask = () => askSecret(`Encryption passphrase for ${url}: `, "fs-passphrase");
   if (opts.fg) {
+    const { passphrase, keys } = await unlockForMount(url, auth, ask);
+    const { serveMount } = await import("../daemon/serve.ts");
     await serveMount({ ...mountRequest(url, mountpoint, opts), auth, passphrase, keys }, {
       logFile: opts.log,
       write: (line) => process.stdout.write(`${line}\n`),
@@ -66,8 +69,19 @@ export async function mountCommand(url: string, mountpointArg: string, rawOption
     });
     return;
   }
+  // The daemon starts now and loads its modules while this process checks the store and derives the keys
+  // (the slow part, run once: the daemon gets the keys, not the passphrase).
   const logFile = opts.log ?? DEFAULT_LOG;
-  const pid = await startDaemon(daemonArgs(url, mountpoint, { ...opts, log: logFile }), { auth, passphrase }, logFile);
+  const daemon = launchDaemon(daemonArgs(url, mountpoint, { ...opts, log: logFile }), logFile);
+  let keys;
+  try {
+    ({ keys } = await unlockForMount(url, auth, ask));
+  } catch (error) {
+    daemon.abandon();
+    throw error;
+  }
+  const pid = await daemon.start({ auth, keys });
+  markPhase("daemon reported ready");
   process.stdout.write(`Mounted ${url} at ${mountpoint} (daemon pid ${pid}, log ${logFile}).\nUnmount with: coffer umount ${mountpoint}\n`);
 }
 

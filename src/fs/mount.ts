@@ -4,11 +4,11 @@ import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { type AtimeMode, mountFuse, type FuseSession } from "./fuse/index.ts";
-import { openBackend } from "./store/open.ts";
 import type { Backend, BackendStats, ObservableBackend } from "./store/backend.ts";
-import { keyObjectExists, unlockFilesystemKeys } from "./store/key-object.ts";
+import { unlockFilesystemKeys } from "./store/key-object.ts";
+import { assertFilesystemExists, openStore } from "./store-access.ts";
 import type { FsKeys } from "./crypto/keys.ts";
-import { openCofferFs, type CofferFs } from "./vfs/index.ts";
+import { openCofferFs, prefetchMetadata, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
 import type { FlushProgress } from "./vfs/index.ts";
@@ -18,6 +18,7 @@ import type { MountState } from "../control/protocol.ts";
 import { canonicalMountpoint, controlSocketPath } from "../control/paths.ts";
 import type { AuthInfo } from "../config/authinfo.ts";
 import { UserError } from "../user-error.ts";
+import { markPhase } from "../phase-trace.ts";
 
 export const DEFAULT_CACHE_ROOT = join(homedir(), ".coffer", "cache");
 
@@ -27,7 +28,7 @@ export interface MountRequest {
   auth: AuthInfo;
   /** The filesystem passphrase; null for a --plain filesystem or when it is to be asked for. */
   passphrase: string | null;
-  /** Keys the caller already unlocked (a foreground mount checked them): not derived a second time. */
+  /** Keys the caller already unlocked from this store (unlockForMount, which also checked a filesystem is there): neither is done again. */
   keys?: FsKeys;
   /** Mount over a directory that holds entries (they are hidden while mounted). */
   nonempty?: boolean;
@@ -59,25 +60,7 @@ export function cacheDirFor(cacheRoot: string, url: string): string {
   return join(cacheRoot, id);
 }
 
-/** Opens the backend for a URL with the credentials from authinfo. */
-export function openStore(url: string, auth: AuthInfo): Backend {
-  return openBackend(url, { login: auth.backendLogin, password: auth.backendPassword, options: auth.backendOptions });
-}
-
-/**
- * One listing request, so a missing bucket or rejected credentials are reported as such (a HEAD on a
- * missing bucket answers a bare 404 that looks like "no such object").
- */
-export async function probeStore(backend: Backend): Promise<void> {
-  for await (const _ of backend.list("")) break;
-}
-
-export async function assertFilesystemExists(backend: Backend, url: string): Promise<void> {
-  await probeStore(backend);
-  if (!(await keyObjectExists(backend))) {
-    throw new UserError(`there is no coffer filesystem at ${url}; create one with: coffer mkfs ${url}`);
-  }
-}
+export { assertFilesystemExists, openStore, probeStore } from "./store-access.ts";
 
 /** A mounted, served filesystem; `shutdown` is the only way it ends cleanly. */
 export class MountedFilesystem implements ControlTarget {
@@ -231,17 +214,30 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
   const backend = openStore(req.url, req.auth);
   const undo: Array<() => Promise<unknown>> = [() => backend.close()];
   try {
-    await assertFilesystemExists(backend, req.url);
-    const keys = req.keys ?? (await unlockFilesystemKeys(backend, req.passphrase));
+    // Keys given were unlocked from this store's key object moments ago (unlockForMount checked it is there).
+    let keys = req.keys;
+    if (!keys) {
+      await assertFilesystemExists(backend, req.url);
+      markPhase("store probed, key object exists");
+      keys = await unlockFilesystemKeys(backend, req.passphrase);
+    }
+    markPhase("keys ready");
+    const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
+    // Taking the lock waits (write, pause, verify); the metadata is read meanwhile. That reading writes
+    // nothing: the cache directory is only touched once the lock is ours (another mount may own it).
+    const prefetched = prefetchMetadata(backend, keys, cacheDir);
+    prefetched.catch(() => {}); // a lock refusal is the error to report; this one is awaited below
     const lock = await MountLock.acquire(backend, keys, req.url, mountpoint, { force: req.forceUnlock });
     undo.push(() => lock.release());
+    markPhase("mount lock taken");
     if (lock.tookOverFrom) {
       req.log(`the previous mount (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}) did not unmount cleanly; recovering from the cache`);
     }
-    const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
+    const prefetchedMetadata = await prefetched;
+    const fs = await openCofferFs({ backend, keys, cacheDir, prefetchedMetadata, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
     undo.push(() => fs.close());
+    markPhase("filesystem opened");
     const session = await mountFuse(fs, {
       mountpoint,
       fsname: req.url,
@@ -255,10 +251,13 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));
+    markPhase("mount(2) done, readers started");
     await session.ready;
+    markPhase("kernel INIT answered");
     let mounted: MountedFilesystem | null = null;
     const control = new ControlServer(controlSocketPath(mountpoint), controlHandlers(() => mounted!, req.log), req.log);
     await control.start();
+    markPhase("control socket listening");
     mounted = new MountedFilesystem(req.url, mountpoint, backend, fs, session, lock, control, req.log);
     return mounted;
   } catch (error) {

@@ -12,9 +12,10 @@ import { CodecPool, defaultCodecWorkers } from "../blocks/codec-pool.ts";
 import type { ObjectCodec } from "../blocks/object-codec.ts";
 import { RemovalQueue } from "../blocks/removal-queue.ts";
 import { UploadQueue } from "../blocks/upload-queue.ts";
-import { DEFAULT_METADATA_INTERVAL_MS, FsMetadata } from "../metadata/index.ts";
+import { DEFAULT_METADATA_INTERVAL_MS, FsMetadata, type MetadataPrefetch } from "../metadata/index.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
 import { CofferFs } from "./coffer-fs.ts";
+import { markPhase } from "../../phase-trace.ts";
 import { type AtimePolicy, S_IFDIR, VfsCore, nowNs } from "./core.ts";
 
 export const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
@@ -46,6 +47,8 @@ export interface OpenCofferFsOptions {
    * cores (or COFFER_CODEC_WORKERS); 0 runs the codec inline on the main thread.
    */
   codecWorkers?: number;
+  /** The metadata read while the mount lock was taken (FsMetadata.prefetch with these keys and cacheDir). */
+  prefetchedMetadata?: MetadataPrefetch;
 }
 
 /** The codec of an open filesystem: a Worker pool unless asked for none. */
@@ -88,22 +91,32 @@ function freeSpace(cacheDir: string, backend: Backend): number {
   return bytes;
 }
 
+/**
+ * The reading half of opening (parameters, the generation listing, a download into memory), with an inline
+ * codec: it writes nothing, so a mount runs it while its lock's write-then-verify waits.
+ */
+export function prefetchMetadata(backend: Backend, keys: FsKeys, cacheDir: string): Promise<MetadataPrefetch> {
+  return FsMetadata.prefetch(backend, keysCodec(keys, null), cacheDir);
+}
+
 export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs> {
   const log = opts.log ?? (() => {});
   mkdirSync(opts.cacheDir, { recursive: true });
   const codec = openCodec(opts);
+  markPhase("codec pool created");
   const intervalMs = opts.metadataIntervalMs ?? DEFAULT_METADATA_INTERVAL_MS;
   let removal: RemovalQueue | null = null;
   let metadata: FsMetadata;
   try {
     metadata = await FsMetadata.open({
-      backend: opts.backend, codec, cacheDir: opts.cacheDir, log, intervalMs, keepSnapshots: opts.keepSnapshots,
+      backend: opts.backend, codec, cacheDir: opts.cacheDir, log, intervalMs, keepSnapshots: opts.keepSnapshots, prefetched: opts.prefetchedMetadata,
       onShipped: () => void removal?.run().catch(() => {}),
     });
   } catch (e) {
     codec.close?.(); // no Workers outlive a failed open
     throw e;
   }
+  markPhase("metadata opened");
   const db = metadata.db;
   const bs = metadata.params.blockSize;
 
@@ -115,6 +128,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     readTimeoutMs: opts.readTimeoutMs,
   });
   const recovered = cache.scan(!metadata.unclean);
+  markPhase("cache scanned");
   if (metadata.unclean) log(`recovery: unclean shutdown; ${recovered.dirtyBlocks} dirty blocks to upload, ${recovered.lostBlocks} lost`);
 
   // a block is uploaded before the metadata tick after next at the latest: data written ≥ 2 intervals ago is in the store
@@ -131,6 +145,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   core.freeBytes = () => freeSpace(opts.cacheDir, opts.backend);
   // no kernel references survive a restart: names-less inodes of the previous session go now
   for (const id of inodes.orphans()) core.purge(id);
+  markPhase("orphans purged");
   const fs = new CofferFs({ core, db, uploads, removal, metadata, codec });
   fs.start();
   return fs;
