@@ -28,6 +28,11 @@ const MountCommandOptions = z.object({
   fg: z.boolean().default(false),
   cachedir: absolutePath.optional(),
   cachesize: sizeOption.optional(),
+  maxCacheEntries: z.coerce
+    .number({ message: "--max-cache-entries takes a number of cache entries, e.g. 10000" })
+    .int("--max-cache-entries takes a whole number")
+    .min(16, "--max-cache-entries must be at least 16")
+    .optional(),
   compress: z
     .string()
     .regex(/^(zstd-(\d|1\d|2[0-2])|none)$/, "--compress takes zstd-1 … zstd-22 or none")
@@ -77,6 +82,7 @@ function mountRequest(url: string, mountpoint: string, opts: MountCommandOptions
     mountpoint,
     cacheRoot: opts.cachedir,
     cacheSizeBytes: opts.cachesize,
+    maxCacheEntries: opts.maxCacheEntries,
     compressLevel: opts.compress === "none" ? 0 : Number(opts.compress.slice(5)),
     allowOther: opts.allowOther,
     dev: opts.dev,
@@ -96,6 +102,7 @@ function daemonArgs(url: string, mountpoint: string, opts: MountCommandOptions):
   if (opts.allowOther) args.push("--allow-other");
   if (opts.cachedir) args.push("--cachedir", opts.cachedir);
   if (opts.cachesize !== undefined) args.push("--cachesize", String(opts.cachesize));
+  if (opts.maxCacheEntries !== undefined) args.push("--max-cache-entries", String(opts.maxCacheEntries));
   if (opts.debug) args.push("--debug");
   if (opts.log) args.push("--log", opts.log);
   if (opts.forceUnlock) args.push("--force-unlock");

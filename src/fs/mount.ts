@@ -33,6 +33,7 @@ export interface MountRequest {
   nonempty?: boolean;
   cacheRoot?: string;
   cacheSizeBytes?: number;
+  maxCacheEntries?: number;
   compressLevel?: number;
   allowOther?: boolean;
   /** Honour device nodes and set-user-ID bits (root only; default off: nodev, nosuid). */
@@ -240,7 +241,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     }
     const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
+    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, maxCacheEntries: req.maxCacheEntries, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
     undo.push(() => fs.close());
     const session = await mountFuse(fs, {
       mountpoint,
