@@ -133,6 +133,8 @@ export class BlockCache {
    * their cache files (possibly half written) are dropped and the blocks read from the store again.
    */
   private dirtiedNow: string[] = [];
+  /** A call of onFull is queued (one per synchronous run is enough). */
+  private hurrying = false;
 
   constructor(private readonly o: BlockCacheOptions) {
     this.blockSize = o.blockSize;
@@ -515,6 +517,15 @@ export class BlockCache {
     const key = blockKey(inode, blkno);
     this.markDirty(key, inode, blkno);
     this.writeFile(key, inode, blkno, data, off, false);
+    // past the low water mark uploads start now, not after their delay (after this synchronous run:
+    // the caller may be inside a transaction)
+    if (!this.hurrying && this.pressure() >= LOW_WATER) {
+      this.hurrying = true;
+      queueMicrotask(() => {
+        this.hurrying = false;
+        this.onFull();
+      });
+    }
   }
 
   /** Cuts a cached block to `len` bytes (truncate inside the block) and marks it dirty. Call after ensure. */
