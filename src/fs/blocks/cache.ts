@@ -15,7 +15,7 @@
 // durability table true: write() alone was never crash-safe, fsync still puts data + dirty marker on
 // disk, and a dirty marker whose data was only in memory is dropped at recovery like any unsynced write.
 import {
-  constants, closeSync, existsSync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync,
+  closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync,
   readdirSync, readSync, rmSync, statSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +24,10 @@ import { type Backend, isTransient } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import type { ObjectCodec } from "./object-codec.ts";
+import { FdPool } from "./fd-pool.ts";
+import { READ_TIMEOUT_MS, withReadDeadline } from "./read-deadline.ts";
+
+export { BlockReadTimeoutError, READ_TIMEOUT_MS } from "./read-deadline.ts";
 import { BackPressure, LOW_WATER } from "./back-pressure.ts";
 import { CacheSpace, defaultMaxEntries } from "./cache-space.ts";
 import { allocateReservation, checkReservationLimit, footprintOf, looksReserved } from "./reservations.ts";
@@ -78,17 +82,6 @@ export interface BlockCacheOptions {
 /** How long a block downloaded for a reader is kept from eviction while that reader has not run yet. */
 const JUST_LOADED_MS = 5000;
 
-/** Default bound on a read's wait for the store. */
-export const READ_TIMEOUT_MS = 30_000;
-
-/** The store did not deliver a block in time: the read fails (EIO), the download goes on in the background. */
-export class BlockReadTimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "BlockReadTimeoutError";
-  }
-}
-
 export class BlockCache {
   readonly blockSize: number;
   private readonly dir: string;
@@ -108,7 +101,7 @@ export class BlockCache {
   /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
   private readonly byInode = new Map<number, Set<number>>();
   /** Open file descriptors of cache files (O_RDWR), least recently used first. */
-  private readonly fds = new Map<string, number>();
+  private readonly fds: FdPool;
   /** What the cache holds against its caps, and the clean blocks in LRU order. */
   private readonly space: CacheSpace;
   /** Writers' pace as dirty data fills the cache, and the waiters for room. */
@@ -139,6 +132,7 @@ export class BlockCache {
   constructor(private readonly o: BlockCacheOptions) {
     this.blockSize = o.blockSize;
     this.dir = join(o.dir, "blocks");
+    this.fds = new FdPool((key) => this.path(key), MAX_OPEN_FDS);
     this.space = new CacheSpace(
       { maxBytes: o.maxBytes, maxEntries: o.maxEntries ?? defaultMaxEntries(o.maxBytes) },
       (key) => this.evictOne(key),
@@ -251,45 +245,13 @@ export class BlockCache {
     this.touch(key, next);
   }
 
-  /**
-   * An open O_RDWR descriptor of a block's cache file, never truncated on open. Created if missing only
-   * when `create` (writes); a read of a file that should exist must fail loudly, not read zeros.
-   */
-  private fd(key: string, create = true): number {
-    const fd = this.fds.get(key);
-    if (fd !== undefined) {
-      this.fds.delete(key);
-      this.fds.set(key, fd);
-      return fd;
-    }
-    // O_CREAT without O_TRUNC: on ext4 an O_TRUNC open+close costs ~0.7 ms (auto_da_alloc), this ~0.05 ms
-    const nfd = openSync(this.path(key), (create ? constants.O_CREAT : 0) | constants.O_RDWR, 0o600);
-    this.fds.set(key, nfd);
-    if (this.fds.size > MAX_OPEN_FDS) {
-      for (const [k, old] of this.fds) {
-        this.fds.delete(k);
-        closeSync(old);
-        break;
-      }
-    }
-    return nfd;
-  }
-
-  private closeFd(key: string): void {
-    const fd = this.fds.get(key);
-    if (fd === undefined) return;
-    this.fds.delete(key);
-    closeSync(fd);
-  }
-
   /** Closes every cached descriptor (at close; nothing is written). */
   closeFiles(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    this.fds.closeAll();
   }
 
   private forgetFile(key: string, c: Cached): void {
-    this.closeFd(key);
+    this.fds.close(key);
     this.files.delete(key);
     this.unsynced.delete(key);
     this.justLoaded.delete(key);
@@ -352,7 +314,7 @@ export class BlockCache {
     const key = blockKey(inode, blkno);
     if (this.files.has(key) || this.o.map.get(inode, blkno) === null) return this.ensureLoaded(key, inode, blkno, patient);
     if (patient) return this.ensureLoaded(key, inode, blkno, true);
-    return this.withReadDeadline(this.ensureLoaded(key, inode, blkno, false), key);
+    return withReadDeadline(this.ensureLoaded(key, inode, blkno, false), this.o.readTimeoutMs ?? READ_TIMEOUT_MS, key, this.o.backend, this.o.log);
   }
 
   private async ensureLoaded(key: string, inode: number, blkno: number, patient: boolean): Promise<void> {
@@ -390,22 +352,6 @@ export class BlockCache {
         await Bun.sleep(1000); // the retry layer gave up for now; a writer keeps waiting for the store
       }
     }
-  }
-
-  private withReadDeadline(p: Promise<void>, key: string): Promise<void> {
-    const ms = this.o.readTimeoutMs ?? READ_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const last = (this.o.backend as { stats?: () => { lastError: { message: string } | null } }).stats?.().lastError;
-        const why = `read of block ${key}: the store ${this.o.backend.description} has not delivered it for ${Math.round(ms / 1000)} s` +
-          `${last ? ` (last error: ${last.message})` : ""}; answering EIO, the download goes on in the background`;
-        this.o.log(why);
-        reject(new BlockReadTimeoutError(why));
-      }, ms);
-    });
-    p.catch(() => {}); // a download that fails after the deadline answered is no unhandled rejection
-    return Promise.race([p, late]).finally(() => clearTimeout(timer));
   }
 
   /** Share of the cache taken by what only uploads free (dirty data, reservations), by bytes or entries. */
@@ -501,7 +447,7 @@ export class BlockCache {
       dst.set(c.mem.subarray(off, Math.min(c.size, off + len)));
       return;
     }
-    const fd = this.fd(key, false);
+    const fd = this.fds.get(key, false);
     let done = 0;
     const want = Math.min(len, c.size - off);
     while (done < want) {
@@ -542,7 +488,7 @@ export class BlockCache {
     if (c.mem) {
       c.mem.fill(0, len, c.size); // keep the buffer zero past the content
     } else {
-      ftruncateSync(this.fd(key), len); // frees the file's blocks past len, a reservation's too
+      ftruncateSync(this.fds.get(key), len); // frees the file's blocks past len, a reservation's too
       c.alloc = undefined;
       if (c.reserved) {
         c.reserved = false;
@@ -574,7 +520,7 @@ export class BlockCache {
     if (this.files.has(key) || this.o.map.get(inode, blkno) !== null) return false;
     checkReservationLimit(key, this.reservedBlocks, this.blockSize, this.space.caps.maxBytes);
     this.space.makeRoom(this.blockSize, 1, key); // reserved space counts toward the cache size: clean blocks make room
-    allocateReservation(this.fd(key), this.path(key), this.blockSize, () => this.closeFd(key));
+    allocateReservation(this.fds.get(key), this.path(key), this.blockSize, () => this.fds.close(key));
     this.install(key, undefined, { inode, blkno, size: 0, reserved: true });
     this.reservedBlocks++;
     return true;
@@ -594,7 +540,7 @@ export class BlockCache {
     const c = this.files.get(key);
     if (!c) return null;
     if (c.mem) return c.size;
-    c.alloc ??= Math.min(c.reserved ? this.blockSize : c.size, fstatSync(this.fd(key, false)).blocks * 512);
+    c.alloc ??= Math.min(c.reserved ? this.blockSize : c.size, fstatSync(this.fds.get(key, false)).blocks * 512);
     return c.alloc;
   }
 
@@ -627,7 +573,7 @@ export class BlockCache {
       return;
     }
     if (prev?.mem) this.spill(key, prev);
-    const fd = this.fd(key);
+    const fd = this.fds.get(key);
     let done = 0;
     while (done < data.length) done += writeSync(fd, data, done, data.length - done, off + done);
     if (fresh) ftruncateSync(fd, off + data.length); // a downloaded block replaces whatever was there
@@ -663,7 +609,7 @@ export class BlockCache {
   private spill(key: string, c: Cached): void {
     const mem = c.mem;
     if (!mem) return;
-    const fd = this.fd(key);
+    const fd = this.fds.get(key);
     let done = 0;
     while (done < c.size) done += writeSync(fd, mem, done, c.size - done, done);
     ftruncateSync(fd, c.size); // a stale file of an earlier life of this block may be longer
@@ -764,7 +710,7 @@ export class BlockCache {
     for (const key of keys) {
       this.unsynced.delete(key);
       if (!this.files.has(key)) continue;
-      const fd = this.fds.get(key);
+      const fd = this.fds.peek(key);
       if (fd !== undefined) {
         fdatasyncFd(fd, this.path(key));
         continue;
