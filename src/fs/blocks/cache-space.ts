@@ -97,11 +97,12 @@ export class CacheSpace {
   /**
    * makeRoom, or (when it fails) true if waiting cannot help: no dirty data that uploads would free and
    * no download in flight. Then one newcomer goes over the cap; the next one finds the cache over it with
-   * dirty data (or a download) in it and waits. So the caps hold within one block.
+   * dirty data (or a download) in it and waits. So the caps hold within one block. `settling`: room is
+   * about to come anyway (a fresh download its reader has not used yet).
    */
-  admit(bytes: number, entries: number, keep?: string, settling = false): boolean {
+  admit(bytes: number, entries: number, keep?: string, settling: () => boolean = () => false): boolean {
     if (this.makeRoom(bytes, entries, keep)) return true;
-    return this.dirtyBytes === 0 && this.incomingCount === 0 && !settling;
+    return this.dirtyBytes === 0 && this.incomingCount === 0 && !settling();
   }
 
   /** True when `bytes` more fit under both caps without evicting anything (prefetch asks this). */

@@ -329,7 +329,7 @@ export class BlockCache {
       let p = this.loading.get(key);
       if (!p) {
         const size = Math.min(this.blockSize, this.o.map.object(objId)?.size ?? this.blockSize);
-        if (!this.space.admit(size, 1, undefined, this.anyFresh())) {
+        if (!this.space.admit(size, 1, undefined, () => this.anyFresh())) {
           await this.roomChange(); // a cache full of dirty data: uploads make room, then look again
           continue;
         }
@@ -393,7 +393,7 @@ export class BlockCache {
     const before = c ? this.footprint(c) : 0;
     const after = footprintOf(Math.max(c?.size ?? 0, off + len), c?.reserved, this.blockSize);
     if (after <= before && c) return true;
-    return this.space.admit(Math.max(0, after - before), c ? 0 : 1, key, this.anyFresh());
+    return this.space.admit(Math.max(0, after - before), c ? 0 : 1, key, () => this.anyFresh());
   }
 
   /** Resolves when room may have been freed (or after a short while); tells the upload queue to hurry. */

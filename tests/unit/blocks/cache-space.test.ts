@@ -71,7 +71,7 @@ describe("CacheSpace", () => {
     space.incoming(50, -1);
     add("d", 50, true);
     expect(space.admit(50, 1)).toBe(false); // dirty data: uploads will make room, wait for them
-    expect(space.admit(50, 1, undefined, true)).toBe(false);
+    expect(space.admit(50, 1, undefined, () => true)).toBe(false);
   });
 
   test("a block going dirty moves its bytes to the dirty side and out of the eviction candidates", () => {
