@@ -11,6 +11,7 @@
 import { randomFillSync } from "node:crypto";
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { diskBytes } from "../tests/support/disk-usage.ts";
 import { startS3rver } from "../tests/support/s3rver.ts";
 
 const arg = (name: string, def: string) => {
@@ -33,20 +34,6 @@ const run = (args: string[]) => {
   if (r.exitCode !== 0) throw new Error(`${args.join(" ")}: ${r.stderr.toString()}`);
   return r.stdout.toString();
 };
-
-/** Bytes the files under `dir` take on disk (st_blocks, like du), recursively. */
-function diskBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    try {
-      total += e.isDirectory() ? diskBytes(p) : statSync(p).blocks * 512;
-    } catch {
-      // removed between the listing and the stat (an eviction): it takes nothing now
-    }
-  }
-  return total;
-}
 
 /** The blocks/ directory of the one filesystem under a --cachedir. */
 function blocksDir(cacheRoot: string): string {
