@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { randomFillSync } from "node:crypto";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { CofferSandbox } from "../support/coffer-cli.ts";
+import { CofferSandbox, isMounted } from "../support/coffer-cli.ts";
 import { cacheBlocksBytes } from "../support/disk-usage.ts";
 import { useS3rver } from "../support/s3rver.ts";
 import { treeDiff } from "../support/tree.ts";
@@ -67,5 +67,15 @@ describe("cache cap on a real mount (s3c:// to s3rver)", () => {
     expect(treeDiff(src, join(mnt, "copy"))).toBe("");
     expect((await box.umount(mnt)).code).toBe(0);
   }, 240_000);
+
+  test("a bad --max-cache-entries is one line naming the option, and nothing is mounted", async () => {
+    for (const [value, why] of [["lots", /--max-cache-entries takes a number/], ["3", /--max-cache-entries must be at least 16/]] as const) {
+      const r = await box.coffer(["mount", "--authfile", box.authfile, "--max-cache-entries", value, url, mnt]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(why);
+    }
+    expect(isMounted(mnt)).toBe(false);
+  });
 });
 
