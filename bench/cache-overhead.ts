@@ -3,7 +3,7 @@
 //   bun bench/cache-overhead.ts [--reps 5]
 //
 // A CofferFs on the memory backend with uploads held back (1 GiB cache: the caps never bind), so the
-// figures are the write path's own cost: the room check and the pace per write. Run it on two commits
+// figures are the write path's own cost: the room check and the pace per write. Rates and CPU µs per op. Run it on two commits
 // (e.g. a `git worktree` of main beside this branch) in turns, and compare medians.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ const REPS = i > 0 ? Number(process.argv[i + 1]) : 5;
 const ctx = { unique: 1n, nodeid: 0, uid: 0, gid: 0, pid: 1 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function once(): Promise<{ randWritesPerS: number; createsPerS: number }> {
+async function once(): Promise<{ randWritesPerS: number; createsPerS: number; randCpuUs: number; createCpuUs: number }> {
   const backend = new MemoryBackend();
   const keys = deriveFsKeys(randomKey(), false);
   await createFilesystemOnStore(backend, keys, { blockSize: 4 * 1024 * 1024 });
@@ -36,31 +36,41 @@ async function once(): Promise<{ randWritesPerS: number; createsPerS: number }> 
     let seed = 1;
     const n = 20_000;
     let t0 = performance.now();
+    let cpu0 = process.cpuUsage();
     for (let k = 0; k < n; k++) {
       seed = (seed * 1103515245 + 12345) >>> 0;
       await fs.write(ctx, f.entry.nodeid, f.open.fh, (seed % (size / 4096)) * 4096, page, 0);
     }
     const randWritesPerS = n / ((performance.now() - t0) / 1000);
+    const cpu = (from: NodeJS.CpuUsage) => {
+      const d = process.cpuUsage(from);
+      return d.user + d.system;
+    };
+    const randCpuUs = cpu(cpu0) / n;
     const m = 3000;
     t0 = performance.now();
+    cpu0 = process.cpuUsage();
     for (let k = 0; k < m; k++) {
       const c = await fs.create(ctx, 1, `s${k}`, 0o644, 2, 0);
       await fs.write(ctx, c.entry.nodeid, c.open.fh, 0, page, 0);
       await fs.release(ctx, c.entry.nodeid, c.open.fh, 0);
     }
     const createsPerS = m / ((performance.now() - t0) / 1000);
-    return { randWritesPerS, createsPerS };
+    return { randWritesPerS, createsPerS, randCpuUs, createCpuUs: cpu(cpu0) / m };
   } finally {
     await fs.close();
     rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 
-const runs: { randWritesPerS: number; createsPerS: number }[] = [];
+const runs: Awaited<ReturnType<typeof once>>[] = [];
 for (let r = 0; r < REPS; r++) runs.push(await once());
 console.log(JSON.stringify({
   date: new Date().toISOString(), reps: REPS,
   randWrite4kPerS: Math.round(median(runs.map((x) => x.randWritesPerS))),
   createWrite4kPerS: Math.round(median(runs.map((x) => x.createsPerS))),
+  // CPU time of the process per operation (all threads): far less sensitive to the machine's load than rates
+  randWriteCpuUs: Math.round(median(runs.map((x) => x.randCpuUs))),
+  createWriteCpuUs: Math.round(median(runs.map((x) => x.createCpuUs))),
   runs: runs.map((x) => [Math.round(x.randWritesPerS), Math.round(x.createsPerS)]),
 }));
