@@ -1,6 +1,6 @@
 // BackPressure: slows writers smoothly as dirty data fills the cache, so it never hits the cap at full speed.
 //
-// Pressure is the share of the cache taken by what only uploads can free (dirty data, reservations).
+// Pressure is the share of the cache taken by what only uploads can free (dirty data).
 // Below LOW_WATER writers run free. Above it every write is paced to a rate that falls from "unlimited"
 // at LOW_WATER to the measured upload (drain) rate at the middle of the band and to zero at the cap, where
 // the hard cap takes over (writers wait for room). Writers then settle near the middle of the band at the

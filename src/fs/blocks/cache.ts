@@ -354,11 +354,14 @@ export class BlockCache {
     }
   }
 
-  /** Share of the cache taken by what only uploads free (dirty data, reservations), by bytes or entries. */
+  /**
+   * Share of the caps taken by dirty data (what only uploads free), by bytes or entries. Reservations are
+   * left out: a written and uploaded reserved block keeps its whole-block footprint but is evictable, and
+   * telling the pinned ones apart costs a lookup each; the hard cap counts them all the same.
+   */
   pressure(): number {
     const caps = this.space.caps;
-    const pinned = this.space.dirtyBytes + this.reservedBlocks * this.blockSize;
-    return Math.max(pinned / caps.maxBytes, this.dirty.size / caps.maxEntries);
+    return Math.max(this.space.dirtyBytes / caps.maxBytes, this.dirty.size / caps.maxEntries);
   }
 
   /**
