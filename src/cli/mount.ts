@@ -14,6 +14,7 @@ import { absolute, absolutePath } from "./paths.ts";
 import { askSecret } from "./prompt.ts";
 import { completeBackendCredentials } from "./secrets.ts";
 import { sizeOption } from "./sizes.ts";
+import { parseOptions } from "./options.ts";
 
 export const DEFAULT_LOG = join(homedir(), ".coffer", "mount.log");
 
@@ -27,6 +28,11 @@ const MountCommandOptions = z.object({
   fg: z.boolean().default(false),
   cachedir: absolutePath.optional(),
   cachesize: sizeOption.optional(),
+  maxCacheEntries: z.coerce
+    .number({ message: "--max-cache-entries takes a number of cache entries, e.g. 10000" })
+    .int("--max-cache-entries takes a whole number")
+    .min(16, "--max-cache-entries must be at least 16")
+    .optional(),
   compress: z
     .string()
     .regex(/^(zstd-(\d|1\d|2[0-2])|none)$/, "--compress takes zstd-1 … zstd-22 or none")
@@ -45,9 +51,7 @@ type MountCommandOptions = z.infer<typeof MountCommandOptions>;
 
 export async function mountCommand(url: string, mountpointArg: string, rawOptions: unknown): Promise<void> {
   markPhase("modules loaded, arguments parsed");
-  const parsed = MountCommandOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(MountCommandOptions, rawOptions);
   // The path the kernel will mount: absolute against our cwd and symlinks resolved, before any check.
   const mountpoint = canonicalMountpoint(absolute(mountpointArg));
   if (isDaemonChild()) return (await import("../daemon/child.ts")).serveAsDaemonChild(mountRequest(url, mountpoint, opts), opts.log);
@@ -91,6 +95,7 @@ function mountRequest(url: string, mountpoint: string, opts: MountCommandOptions
     mountpoint,
     cacheRoot: opts.cachedir,
     cacheSizeBytes: opts.cachesize,
+    maxCacheEntries: opts.maxCacheEntries,
     compressLevel: opts.compress === "none" ? 0 : Number(opts.compress.slice(5)),
     allowOther: opts.allowOther,
     dev: opts.dev,
@@ -110,6 +115,7 @@ function daemonArgs(url: string, mountpoint: string, opts: MountCommandOptions):
   if (opts.allowOther) args.push("--allow-other");
   if (opts.cachedir) args.push("--cachedir", opts.cachedir);
   if (opts.cachesize !== undefined) args.push("--cachesize", String(opts.cachesize));
+  if (opts.maxCacheEntries !== undefined) args.push("--max-cache-entries", String(opts.maxCacheEntries));
   if (opts.debug) args.push("--debug");
   if (opts.log) args.push("--log", opts.log);
   if (opts.forceUnlock) args.push("--force-unlock");

@@ -53,7 +53,8 @@ export function controlHandlers(mounted: () => ControlTarget, log: (line: string
       at: now,
       uptimeMs: now - target.startedAt,
       logLevel,
-      cache: { usedBytes: fs.cacheBytes, capBytes: fs.cacheCapBytes, entries: fs.cacheEntries, dirtyBytes: fs.dirtyBytes, dirtyBlocks: fs.dirtyBlocks },
+      cache: { usedBytes: fs.cacheBytes, capBytes: fs.cacheCapBytes, entries: fs.cacheEntries, dirtyBytes: fs.dirtyBytes, dirtyBlocks: fs.dirtyBlocks,
+        entryCap: fs.cacheEntryCap, pressure: fs.cachePressure },
       uploads: {
         queuedBlocks: fs.dirtyBlocks,
         queuedBytes: fs.dirtyBytes,

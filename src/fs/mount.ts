@@ -34,6 +34,7 @@ export interface MountRequest {
   nonempty?: boolean;
   cacheRoot?: string;
   cacheSizeBytes?: number;
+  maxCacheEntries?: number;
   compressLevel?: number;
   allowOther?: boolean;
   /** Honour device nodes and set-user-ID bits (root only; default off: nodev, nosuid). */
@@ -235,7 +236,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     }
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const prefetchedMetadata = await prefetched;
-    const fs = await openCofferFs({ backend, keys, cacheDir, prefetchedMetadata, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
+    const fs = await openCofferFs({ backend, keys, cacheDir, prefetchedMetadata, cacheSizeBytes: req.cacheSizeBytes, maxCacheEntries: req.maxCacheEntries, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
     undo.push(() => fs.close());
     markPhase("filesystem opened");
     const session = await mountFuse(fs, {

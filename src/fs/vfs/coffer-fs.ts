@@ -43,6 +43,9 @@ export interface CofferStats {
   lastMetadataUpload?: number;
   /** The cache's size limit, its block count, dirty blocks, and transfers running now. */
   cacheCapBytes: number;
+  /** The cache's entry cap (--max-cache-entries) and how hard dirty data presses on the caps (0..1). */
+  cacheEntryCap: number;
+  cachePressure: number;
   cacheEntries: number;
   dirtyBlocks: number;
   uploadsInFlight: number;
@@ -361,6 +364,8 @@ export class CofferFs implements RawFileSystem {
       metadataSeq: this.p.metadata.shippedGen,
       lastMetadataUpload: this.p.metadata.shipper.lastShipAt,
       cacheCapBytes: cs.capBytes,
+      cacheEntryCap: cs.entryCap,
+      cachePressure: cs.pressure,
       cacheEntries: cs.entries,
       dirtyBlocks: cs.dirtyBlocks,
       uploadsInFlight: this.p.uploads.inFlightCount,

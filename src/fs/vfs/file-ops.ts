@@ -70,20 +70,27 @@ async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uin
   const len = data.length;
   if (offset + len > MAX_FILE_SIZE) throw new FuseError(EFBIG);
   // `data` may view a reused request buffer: copy it only when we are about to await (a cold partial block,
-  // or a cache full of data not uploaded yet: the writer waits for the store instead of failing).
+  // back-pressure, or a cache full of data not uploaded yet: the writer waits for the store instead of failing).
   let buf = data;
-  if (c.cache.full()) {
+  const pause = c.cache.pace(len);
+  if (pause) {
     buf = data.slice();
-    await c.cache.waitForRoom();
+    await pause;
   }
   const bs = c.blockSize;
   for (const { blk, within, n, done } of blockSpans(offset, len, bs)) {
-    // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
-    if (within !== 0 || n !== bs) {
-      while (!c.cache.ready(nodeid, blk)) {
-        if (buf === data) buf = data.slice();
-        await c.cache.ensure(nodeid, blk, true); // a writer waits out an outage, never EIO
+    for (;;) {
+      // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
+      if (within !== 0 || n !== bs) {
+        while (!c.cache.ready(nodeid, blk)) {
+          if (buf === data) buf = data.slice();
+          await c.cache.ensure(nodeid, blk, true); // a writer waits out an outage, never EIO
+        }
       }
+      // the cache's caps hold: room is made (or waited for) in the same synchronous run as the write
+      if (c.cache.roomForWrite(nodeid, blk, within, n)) break;
+      if (buf === data) buf = data.slice();
+      await c.cache.roomChange();
     }
     const i = c.inodes.get(nodeid);
     if (!i) throw new FuseError(EBADF); // purged while we waited: write nothing for it

@@ -26,6 +26,8 @@ export interface OpenCofferFsOptions {
   /** Per-filesystem cache directory, created if missing. */
   cacheDir: string;
   cacheSizeBytes?: number;
+  /** Cap on cached blocks (S3QL's --max-cache-entries); default one per 4 KiB of the cache size. */
+  maxCacheEntries?: number;
   /** zstd level; 0 or null = no compression. Default 1. */
   compressLevel?: number | null;
   log?: (line: string) => void;
@@ -124,7 +126,7 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   const entries = new EntryTable(db);
   const map = new BlockMap(db);
   const cache = new BlockCache({
-    dir: opts.cacheDir, blockSize: bs, maxBytes: opts.cacheSizeBytes ?? 1024 ** 3, backend: opts.backend, codec, map, log,
+    dir: opts.cacheDir, blockSize: bs, maxBytes: opts.cacheSizeBytes ?? 1024 ** 3, maxEntries: opts.maxCacheEntries, backend: opts.backend, codec, map, log,
     readTimeoutMs: opts.readTimeoutMs,
   });
   const recovered = cache.scan(!metadata.unclean);
