@@ -3,6 +3,7 @@ import type { AttrOut, RequestContext, SetattrIn, StatfsOut } from "../fuse/raw-
 import { EACCES, EINVAL, EISDIR, FuseError } from "../fuse/errno.ts";
 import { FATTR, R_OK, W_OK, X_OK } from "../fuse/kernel.ts";
 import { ACL_ACCESS_XATTR, chmodAcl } from "../posix-acl.ts";
+import { CAPABILITY_XATTR, withoutSuidSgid } from "./kill-priv.ts";
 import { ATTR_TTL, type VfsCore, S_IFMT, S_ISGID, S_ISUID, isDir, isReg, nowNs } from "./core.ts";
 
 
@@ -26,7 +27,7 @@ export function getattr(c: VfsCore, nodeid: number): AttrOut {
  * clearing of set-user/group-id into an explicit mode change; we apply the change and the timestamps
  * POSIX requires: every change sets ctime, a size change sets mtime too.
  */
-export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, a: SetattrIn): Promise<AttrOut> {
+export async function setattr(c: VfsCore, ctx: RequestContext, nodeid: number, a: SetattrIn): Promise<AttrOut> {
   const v = a.valid;
   if (v & FATTR.SIZE) {
     const i = c.get(nodeid);
@@ -54,7 +55,10 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
       if (i.mode & 0o010) i.mode &= ~S_ISGID;
     }
   }
-  if (v & FATTR.KILL_SUIDGID && !isDir(i)) i.mode &= ~(S_ISUID | S_ISGID);
+  // HANDLE_KILLPRIV_V2: a truncate by a caller without CAP_FSETID (kill-priv.ts; sgid only with group execute)
+  if (v & FATTR.KILL_SUIDGID && !isDir(i)) i.mode = withoutSuidSgid(i.mode, ctx.gid === i.gid);
+  // a size change or chown of a file drops its capabilities (the kernel leaves it to us with KILLPRIV_V2)
+  const dropCaps = !isDir(i) && (v & (FATTR.SIZE | FATTR.UID | FATTR.GID)) !== 0 && c.inodes.getXattr(nodeid, CAPABILITY_XATTR) !== null;
   if (v & FATTR.ATIME_NOW) i.atimeNs = now;
   else if (v & FATTR.ATIME) i.atimeNs = ts(a.atime, a.atimensec);
   if (v & FATTR.MTIME_NOW) i.mtimeNs = now;
@@ -62,6 +66,7 @@ export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, 
   i.ctimeNs = v & FATTR.CTIME ? ts(a.ctime, a.ctimensec) : now;
   c.tx(() => {
     if (acl) c.inodes.setXattr(nodeid, ACL_ACCESS_XATTR, acl); // in the same commit as the mode
+    if (dropCaps) c.inodes.removeXattr(nodeid, CAPABILITY_XATTR);
     c.inodes.update(i);
   });
   return { attrValid: ATTR_TTL, attr: c.attr(i) };
