@@ -253,6 +253,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       defaultPermissions: true,
       posixAcl: true, // CofferFs keeps modes and ACLs in sync (src/fs/posix-acl.ts)
       killPriv: true, // CofferFs clears suid/sgid/capabilities itself (src/fs/vfs/kill-priv.ts): no GETXATTR per write
+      writebackCache: true,
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));

@@ -56,7 +56,8 @@ export async function setattr(c: VfsCore, ctx: RequestContext, nodeid: number, a
     }
   }
   // HANDLE_KILLPRIV_V2: a truncate by a caller without CAP_FSETID (kill-priv.ts; sgid only with group execute)
-  if (v & FATTR.KILL_SUIDGID && !isDir(i)) i.mode = withoutSuidSgid(i.mode, ctx.gid === i.gid);
+  // (a chown carries the flag too, from the kernel's ATTR_KILL_SUID/SGID: the chown rule above applies then)
+  if (v & FATTR.KILL_SUIDGID && !(v & (FATTR.UID | FATTR.GID)) && !isDir(i)) i.mode = withoutSuidSgid(i.mode, ctx.gid === i.gid);
   // a size change or chown of a file drops its capabilities (the kernel leaves it to us with KILLPRIV_V2)
   const dropCaps = !isDir(i) && (v & (FATTR.SIZE | FATTR.UID | FATTR.GID)) !== 0 && c.inodes.getXattr(nodeid, CAPABILITY_XATTR) !== null;
   if (v & FATTR.ATIME_NOW) i.atimeNs = now;

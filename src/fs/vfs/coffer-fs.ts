@@ -185,7 +185,9 @@ export class CofferFs implements RawFileSystem {
     this.locks.check(nodeid);
     return fileOps.write(this.c, nodeid, offset, data, (writeFlags & FUSE_WRITE_KILL_SUIDGID) !== 0, ctx.gid);
   }
-  flush(_ctx: RequestContext, _nodeid: number, _fh: number, _lockOwner: bigint): void {}
+  // No flush(): every close(2) would send FLUSH for nothing (writes reach us as WRITE; no POSIX locks are held
+  // here). Answered ENOSYS once, the kernel stops sending it (fc->no_flush) and still writes its cached pages
+  // back before close returns (fuse_flush does that before asking us).
   release(_ctx: RequestContext, nodeid: number, fh: number, _flags: number): void {
     // a closed file's size and mtime are committed now rather than at the next tick (one commit per file)
     if (this.c.inodes.hasPendingAttrs(nodeid)) this.commitDeferred();
