@@ -48,6 +48,10 @@ describe("kill suid/sgid/capabilities (HANDLE_KILLPRIV_V2)", () => {
     fs.setxattr(ctx(), a.ino, CAP, cap, 0);
     await fs.setattr(ctx(), a.ino, setattrIn({ valid: FATTR.SIZE, size: 2 }));
     expect(fs.listxattr(ctx(), a.ino)).not.toContain(CAP);
+    // a chown arrives flagged KILL_SUIDGID too: root's chown keeps set-group-ID without group execute
+    await fs.setattr(ctx(), a.ino, setattrIn({ valid: FATTR.MODE, mode: 0o6745 }));
+    await fs.setattr(ctx(), a.ino, setattrIn({ valid: FATTR.UID | FATTR.GID | FATTR.KILL_SUIDGID, uid: 1001, gid: 1001 }));
+    expect(await mode(fs, a.ino)).toBe(0o2745);
     fs.setxattr(ctx(), a.ino, "user.other", cap, 0);
     await fs.write(ctx(), a.ino, a.fh, 0, new Uint8Array([7]), 0);
     expect(fs.listxattr(ctx(), a.ino)).toContain("user.other"); // only the capability goes
