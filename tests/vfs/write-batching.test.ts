@@ -1,6 +1,6 @@
 // Small writes defer their inode update (size/mtime/ctime) to one later commit: nothing fsync returned for is lost, a crash before the commit never corrupts, disk full keeps memory and database agreeing.
-import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fsckStore } from "../../src/fs/fsck/fsck-store.ts";
 import type { FsckUi } from "../../src/fs/fsck/problem.ts";
@@ -8,15 +8,11 @@ import { FATTR } from "../../src/fs/fuse/kernel.ts";
 import { MetaDb } from "../../src/fs/meta/db.ts";
 import type { CofferFs } from "../../src/fs/vfs/index.ts";
 import type { VfsCore } from "../../src/fs/vfs/core.ts";
-import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, setattrIn, tempDir, type World } from "./helpers.ts";
+import { ROOT, cleanupDirs, ctx, newWorld, randomData, readAll, resolve, setattrIn, tempDir, withTmpfsCacheDir, type World } from "./helpers.ts";
 
 setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
-const mounted: string[] = [];
 afterEach(cleanupDirs);
-afterAll(() => {
-  for (const m of mounted.splice(0)) Bun.spawnSync(["umount", "-l", m]);
-});
 
 const core = (fs: CofferFs): VfsCore => (fs as unknown as { c: VfsCore }).c;
 
@@ -108,12 +104,7 @@ describe("deferred inode updates of small writes", () => {
   });
 
   test("disk full at the deferred commit: memory keeps the sizes, a failed transaction loses none, all is committed once room is back", async () => {
-    const mnt = tempDir("coffer-tmpfs-");
-    expect(Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]).exitCode).toBe(0);
-    mounted.push(mnt);
-    try {
-      const cacheDir = join(mnt, "cache");
-      mkdirSync(cacheDir);
+    await withTmpfsCacheDir("4m", async (cacheDir, mnt) => {
       const w = await newWorld(256 * 1024);
       const fs = await w.open(cacheDir);
       const { entry, open } = await fs.create(ctx(), ROOT, "log", 0o644, 2, 0);
@@ -153,9 +144,6 @@ describe("deferred inode updates of small writes", () => {
       const fresh = await w.open(tempDir());
       expect(await readAll(fresh, await resolve(fresh, "log"))).toEqual(data);
       await fresh.close();
-    } finally {
-      // lazy: a closed database connection may linger until its statements are collected
-      if (Bun.spawnSync(["umount", "-l", mnt]).exitCode === 0) mounted.splice(mounted.indexOf(mnt), 1);
-    }
+    });
   });
 });
