@@ -45,7 +45,7 @@ interface PendingAttrs {
  *
  * Writes into blocks that are dirty already change only size, mtime and ctime: `deferAttrs` keeps those
  * in memory (`get` answers with them) and the next transaction writes them (MetaDb.tx), so a run of small
- * writes costs one commit, not one each. fsync, release and a short timer commit them (docs/durability.md).
+ * writes costs one commit, not one each. fsync and a short timer commit them (docs/durability.md).
  */
 export class InodeTable implements DeferredWrites {
   private readonly getStmt;
@@ -127,11 +127,6 @@ export class InodeTable implements DeferredWrites {
   committed(): void {
     for (const [id, ver] of this.written) if (this.pendingAttrs.get(id)?.ver === ver) this.pendingAttrs.delete(id);
     this.written.clear();
-  }
-
-  /** Whether inode `id` has deferred attributes (tests, and release's choice to commit them). */
-  hasPendingAttrs(id: number): boolean {
-    return this.pendingAttrs.has(id);
   }
 
   private remember(i: Inode): void {

@@ -8,6 +8,8 @@ import { ATTR_TTL, type VfsCore, S_IFMT, S_ISGID, S_ISUID, isDir, isReg, nowNs }
 
 
 const NS = 1_000_000_000n;
+/** SETATTR bits that change nothing but mtime and ctime (FH and LOCKOWNER only say who asks). */
+const TIMES_ONLY = FATTR.MTIME | FATTR.CTIME | FATTR.FH | FATTR.LOCKOWNER;
 /** sec may arrive as the unsigned reading of a negative i64 (pre-1970): fold it back to signed. */
 const ts = (sec: number, nsec: number): bigint => {
   let s = BigInt(Math.trunc(sec));
@@ -65,6 +67,12 @@ export async function setattr(c: VfsCore, ctx: RequestContext, nodeid: number, a
   if (v & FATTR.MTIME_NOW) i.mtimeNs = now;
   else if (v & FATTR.MTIME) i.mtimeNs = ts(a.mtime, a.mtimensec);
   i.ctimeNs = v & FATTR.CTIME ? ts(a.ctime, a.ctimensec) : now;
+  if ((v & ~TIMES_ONLY) === 0) {
+    // The writeback cache's own SETATTRs (mtime/ctime at close, ctime after unlink/rename/link of a file)
+    // change only times: kept in memory for the next commit like a write's (InodeTable.deferAttrs)
+    c.inodes.deferAttrs(i);
+    return { attrValid: ATTR_TTL, attr: c.attr(i) };
+  }
   c.tx(() => {
     if (acl) c.inodes.setXattr(nodeid, ACL_ACCESS_XATTR, acl); // in the same commit as the mode
     if (dropCaps) c.inodes.removeXattr(nodeid, CAPABILITY_XATTR);

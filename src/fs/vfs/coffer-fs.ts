@@ -21,7 +21,7 @@ import { TreeOpError, copyTree, dirtyInTree, removeTree, resolvePath } from "./t
 /** How often coffer cp flushes a source tree that was written again meanwhile before it gives up. */
 const COPY_FLUSH_ATTEMPTS = 5;
 const O_ACCMODE = 3;
-/** How long a write's new size and mtime may wait in memory for a commit (fsync and release commit at once). */
+/** How long a write's new size and mtime may wait in memory for a commit (fsync commits at once). */
 export const DEFERRED_COMMIT_MS = 500;
 const O_TRUNC = 0o1000;
 
@@ -188,9 +188,10 @@ export class CofferFs implements RawFileSystem {
   // No flush(): every close(2) would send FLUSH for nothing (writes reach us as WRITE; no POSIX locks are held
   // here). Answered ENOSYS once, the kernel stops sending it (fc->no_flush) and still writes its cached pages
   // back before close returns (fuse_flush does that before asking us).
-  release(_ctx: RequestContext, nodeid: number, fh: number, _flags: number): void {
-    // a closed file's size and mtime are committed now rather than at the next tick (one commit per file)
-    if (this.c.inodes.hasPendingAttrs(nodeid)) this.commitDeferred();
+  release(_ctx: RequestContext, _nodeid: number, fh: number, _flags: number): void {
+    // Deferred sizes and times are not committed here: close(2) promises no durability (fsync does), and with
+    // the writeback cache every close ends in a times-only SETATTR, so a commit here would cost one per file.
+    // The next transaction (the next create, say), fsync or the 500 ms timer commits them.
     this.c.closeHandle(fh);
   }
   fsync(_ctx: RequestContext, nodeid: number, _fh: number, _datasync: boolean): void {

@@ -112,7 +112,7 @@ async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uin
     // The last block and the inode update run with no await between them. A block that just went dirty
     // commits its marker and the new size/mtime together; into a block dirty already (most small writes:
     // appends, rewrites) only size/mtime/ctime change, and those wait in memory for the next commit (a
-    // timer, fsync, release or any other transaction: InodeTable.deferAttrs), so a run of small writes
+    // timer, fsync or any other transaction: InodeTable.deferAttrs), so a run of small writes
     // costs no commit each. A crash before that commit loses the unsynced size change, never more: the
     // next open cuts dirty blocks back to the committed size (recoverPastEof).
     const drop = privsToDrop(c, i, killSuid, callerGid);
@@ -144,8 +144,13 @@ async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uin
 
 /** Local durability: the file's dirty cache blocks and every committed metadata change reach the disk. */
 export function fsync(c: VfsCore, nodeid: number): void {
-  c.cache.syncFiles(nodeid);
-  c.db.sync();
+  try {
+    c.cache.syncFiles(nodeid);
+    c.db.sync(); // commits the deferred sizes and times first
+  } catch (error) {
+    if (isDiskFull(error)) throw new FuseError(ENOSPC); // nothing is dropped: a later fsync retries
+    throw error;
+  }
 }
 
 export function fallocate(c: VfsCore, nodeid: number, offset: number, length: number, mode: number): void {
