@@ -51,6 +51,23 @@ describe("deferred inode updates of small writes", () => {
     await fs.close();
   });
 
+  test("a clean close commits and ships deferred times even when nothing else changed", async () => {
+    const w = await newWorld(256 * 1024);
+    const cacheDir = tempDir();
+    const fs = await w.open(cacheDir);
+    const { entry, open } = await fs.create(ctx(), ROOT, "f", 0o644, 2, 0);
+    await fs.write(ctx(), entry.nodeid, open.fh, 0, randomData(100, 9), 0);
+    await fs.release(ctx(), entry.nodeid, open.fh, 0);
+    await fs.flushAll(undefined, true); // block uploaded, a full snapshot shipped: nothing left to ship
+    await fs.setattr(ctx(), entry.nodeid, setattrIn({ valid: FATTR.MTIME | FATTR.CTIME, mtime: 1_234_567, ctime: 2_000_000 }));
+    await fs.close();
+    for (const dir of [cacheDir, tempDir()]) { // the same cache, and the store alone
+      const again = await w.open(dir);
+      expect((await again.getattr(ctx(), await resolve(again, "f"), undefined)).attr.mtime).toBe(1_234_567);
+      await again.close();
+    }
+  });
+
   test("any other transaction commits the deferred sizes too, and a truncate after deferred writes wins", async () => {
     const w = await newWorld(256 * 1024);
     const fs = await w.open();

@@ -250,8 +250,9 @@ export class MetaDb {
     return image;
   }
 
-  /** Checkpoints the WAL into the main file and closes the connection. */
+  /** Commits what is deferred, checkpoints the WAL into the main file and closes the connection. */
   close(): void {
+    this.flushDeferred(); // a failure throws: the caller must not mark the cache clean with changes lost
     try {
       this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch {

@@ -296,6 +296,8 @@ export class CofferFs implements RawFileSystem {
    * resolves when all is in the store.
    */
   async flushAll(progress?: (p: FlushProgress) => void, compact = false): Promise<void> {
+    // deferred sizes and times first: the metadata ship below only runs when committed rows changed
+    this.c.db.flushDeferred();
     const before = this.p.uploads.uploadedBytes;
     await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
     const up = this.p.uploads.uploadedBytes - before; // this flush's bytes, as the "blocks" reports count them
