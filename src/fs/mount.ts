@@ -249,6 +249,11 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       atime: req.atime,
       defaultPermissions: true,
       posixAcl: true, // CofferFs keeps modes and ACLs in sync (src/fs/posix-acl.ts)
+      killPriv: true, // CofferFs clears suid/sgid/capabilities itself (src/fs/vfs/kill-priv.ts): no GETXATTR per write
+      // the kernel keeps written pages and sends large, late WRITEs: tiny appends and 4 KiB writes stop costing a
+      // round trip each. It owns size and mtime meanwhile (SETATTR at close); fsync, close and unmount write back
+      // first, and `coffer flush`/`cp` sync the mount before asking us (src/cli/sync-mount.ts). docs/durability.md
+      writebackCache: true,
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));

@@ -37,6 +37,12 @@ export interface InitConfig {
    * apply default ACLs or the umask to new entries itself (see src/fs/posix-acl.ts).
    */
   posixAcl?: boolean;
+  /**
+   * Offer HANDLE_KILLPRIV_V2: the filesystem clears set-user/group-id (and security.capability) itself on
+   * write (FUSE_WRITE_KILL_SUIDGID), truncate (FATTR_KILL_SUIDGID), O_TRUNC open (FUSE_OPEN_KILL_SUIDGID) and
+   * chown. In return the kernel sets SB_NOSEC and stops asking GETXATTR security.capability before each write.
+   */
+  killPriv?: boolean;
 }
 
 export const MAX_MAX_WRITE = 1 << 20;
@@ -61,6 +67,7 @@ export function wantedFlags(cfg: InitConfig): bigint {
   if (cfg.readdirplus) f |= InitFlag.DO_READDIRPLUS | InitFlag.READDIRPLUS_AUTO;
   if (cfg.writebackCache) f |= InitFlag.WRITEBACK_CACHE;
   if (cfg.posixAcl) f |= InitFlag.POSIX_ACL | InitFlag.DONT_MASK;
+  if (cfg.killPriv) f |= InitFlag.HANDLE_KILLPRIV_V2;
   return BigInt(f >>> 0);
 }
 

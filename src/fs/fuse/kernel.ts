@@ -50,6 +50,8 @@ export const FUSE_WRITE_CACHE = 1 << 0;
 export const FUSE_WRITE_LOCKOWNER = 1 << 1;
 export const FUSE_WRITE_KILL_SUIDGID = 1 << 2;
 export const FUSE_RELEASE_FLUSH = 1 << 0;
+/** fuse_open_in.open_flags / fuse_create_in.open_flags: truncating open by a caller without CAP_FSETID (HANDLE_KILLPRIV_V2). */
+export const FUSE_OPEN_KILL_SUIDGID = 1 << 0;
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
 export const RENAME_WHITEOUT = 4;

@@ -20,6 +20,8 @@ export interface FuseMountOptions extends DeviceOptions {
   writebackCache?: boolean;
   /** Negotiate FUSE_POSIX_ACL + FUSE_DONT_MASK: the filesystem implements the ACL rules (InitConfig.posixAcl). */
   posixAcl?: boolean;
+  /** Negotiate FUSE_HANDLE_KILLPRIV_V2: the filesystem clears suid/sgid/capabilities itself (InitConfig.killPriv). */
+  killPriv?: boolean;
   /** Largest WRITE the kernel sends (default and maximum 1 MiB). */
   maxWrite?: number;
   /** Absolute path of a module whose default export is (workerData) => WorkerHandlers. */
@@ -122,7 +124,7 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
     trace,
     log,
     replySize: 64 * 1024,
-    init: { maxWrite, writebackCache: !!opts.writebackCache, readdirplus: typeof fs.readdirplus === "function", posixAcl: !!opts.posixAcl },
+    init: { maxWrite, writebackCache: !!opts.writebackCache, readdirplus: typeof fs.readdirplus === "function", posixAcl: !!opts.posixAcl, killPriv: !!opts.killPriv },
     onInit: () => {
       initialized = true;
       const ra = opts.readAheadKb ?? maxWrite / 1024;

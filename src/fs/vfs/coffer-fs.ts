@@ -4,6 +4,7 @@ import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../fuse/raw-fs.ts";
 import { EROFS, FuseError } from "../fuse/errno.ts";
+import { FUSE_OPEN_KILL_SUIDGID, FUSE_WRITE_KILL_SUIDGID } from "../fuse/kernel.ts";
 import type { MetaDb } from "../meta/db.ts";
 import type { UploadQueue } from "../blocks/upload-queue.ts";
 import type { RemovalQueue } from "../blocks/removal-queue.ts";
@@ -20,6 +21,8 @@ import { TreeOpError, copyTree, dirtyInTree, removeTree, resolvePath } from "./t
 /** How often coffer cp flushes a source tree that was written again meanwhile before it gives up. */
 const COPY_FLUSH_ATTEMPTS = 5;
 const O_ACCMODE = 3;
+/** How long a write's new size and mtime may wait in memory for a commit (fsync commits at once). */
+export const DEFERRED_COMMIT_MS = 500;
 const O_TRUNC = 0o1000;
 
 export interface FlushProgress {
@@ -87,6 +90,27 @@ export class CofferFs implements RawFileSystem {
     this.p.uploads.start();
     this.p.metadata.shipper.start();
     this.p.removal.start();
+    this.deferredTimer ??= setInterval(() => this.commitDeferred(), DEFERRED_COMMIT_MS);
+  }
+
+  private deferredTimer: ReturnType<typeof setInterval> | null = null;
+
+  private stopDeferredTimer(): void {
+    if (this.deferredTimer) clearInterval(this.deferredTimer);
+    this.deferredTimer = null;
+  }
+
+  /**
+   * Commits the writes' deferred sizes and times (InodeTable.deferAttrs). A failure (disk full) keeps them
+   * pending in memory, where getattr already answers with them, and the next tick, fsync or release retries.
+   */
+  private commitDeferred(): void {
+    if (this.closed) return;
+    try {
+      this.c.db.flushDeferred();
+    } catch (error) {
+      this.c.log(`committing file sizes and times failed (kept in memory, retried): ${(error as Error)?.message ?? error}`);
+    }
   }
 
   // ---- entries ----
@@ -148,9 +172,9 @@ export class CofferFs implements RawFileSystem {
   }
 
   // ---- file data ----
-  open(_ctx: RequestContext, nodeid: number, flags: number): Promise<OpenOut> {
+  open(ctx: RequestContext, nodeid: number, flags: number, openFlags = 0): Promise<OpenOut> {
     if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) this.locks.check(nodeid);
-    return fileOps.open(this.c, nodeid, flags);
+    return fileOps.open(this.c, nodeid, flags, (openFlags & FUSE_OPEN_KILL_SUIDGID) !== 0, ctx.gid);
   }
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: EntryOut; open: OpenOut } {
     this.locks.check(parent);
@@ -159,13 +183,18 @@ export class CofferFs implements RawFileSystem {
   read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Uint8Array> {
     return fileOps.read(this.c, nodeid, offset, size);
   }
-  write(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, data: Uint8Array, _writeFlags: number): Promise<number> {
+  write(ctx: RequestContext, nodeid: number, _fh: number, offset: number, data: Uint8Array, writeFlags: number): Promise<number> {
     if (this.closed) throw new FuseError(EROFS);
     this.locks.check(nodeid);
-    return fileOps.write(this.c, nodeid, offset, data);
+    return fileOps.write(this.c, nodeid, offset, data, (writeFlags & FUSE_WRITE_KILL_SUIDGID) !== 0, ctx.gid);
   }
-  flush(_ctx: RequestContext, _nodeid: number, _fh: number, _lockOwner: bigint): void {}
+  // No flush(): every close(2) would send FLUSH for nothing (writes reach us as WRITE; no POSIX locks are held
+  // here). Answered ENOSYS once, the kernel stops sending it (fc->no_flush) and still writes its cached pages
+  // back before close returns (fuse_flush does that before asking us).
   release(_ctx: RequestContext, _nodeid: number, fh: number, _flags: number): void {
+    // Deferred sizes and times are not committed here: close(2) promises no durability (fsync does), and with
+    // the writeback cache every close ends in a times-only SETATTR, so a commit here would cost one per file.
+    // The next transaction (the next create, say), fsync or the 500 ms timer commits them.
     this.c.closeHandle(fh);
   }
   fsync(_ctx: RequestContext, nodeid: number, _fh: number, _datasync: boolean): void {
@@ -270,6 +299,8 @@ export class CofferFs implements RawFileSystem {
    * resolves when all is in the store.
    */
   async flushAll(progress?: (p: FlushProgress) => void, compact = false): Promise<void> {
+    // deferred sizes and times first: the metadata ship below only runs when committed rows changed
+    this.c.db.flushDeferred();
     const before = this.p.uploads.uploadedBytes;
     await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
     const up = this.p.uploads.uploadedBytes - before; // this flush's bytes, as the "blocks" reports count them
@@ -292,6 +323,7 @@ export class CofferFs implements RawFileSystem {
   /** flushAll, stop background tasks, close the database; the cache dir is then clean (no recovery at the next open). */
   async close(progress?: (p: FlushProgress) => void): Promise<void> {
     if (this.closed) return;
+    this.stopDeferredTimer(); // the final flush commits them (the metadata ship syncs the database first)
     await this.p.uploads.stop(); // no timer-driven uploads race the final flush
     await this.flushAll(progress, true);
     this.closed = true;
@@ -310,6 +342,7 @@ export class CofferFs implements RawFileSystem {
    */
   async abandonForTests(): Promise<void> {
     this.closed = true;
+    this.stopDeferredTimer(); // deferred sizes and times die with the process, as in a crash
     await this.p.uploads.stop();
     await this.p.metadata.shipper.stop();
     await this.p.removal.stop();

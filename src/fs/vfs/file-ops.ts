@@ -6,18 +6,34 @@ import { blockKey } from "../blocks/cache.ts";
 import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_DIRECT, O_TRUNC, O_WRONLY, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
 import { makeNode } from "./entry-ops.ts";
+import { dropPrivs, privsToDrop } from "./kill-priv.ts";
 
-export async function open(c: VfsCore, nodeid: number, flags: number): Promise<OpenOut> {
+/** `killSuid`: the kernel's FUSE_OPEN_KILL_SUIDGID on an O_TRUNC open by a caller without CAP_FSETID. */
+export async function open(c: VfsCore, nodeid: number, flags: number, killSuid = false, callerGid = 0): Promise<OpenOut> {
   const i = c.get(nodeid);
   c.notDir(i);
   const fh = c.openHandle(nodeid, flags);
-  if (flags & O_TRUNC && isReg(i) && (flags & O_ACCMODE) !== 0 && i.size > 0) await c.resize(nodeid, 0);
+  const truncating = flags & O_TRUNC && isReg(i) && (flags & O_ACCMODE) !== 0;
+  if (truncating && i.size > 0) await c.resize(nodeid, 0);
   // reads served from the kernel's page cache never reach read(): count the access when a reader opens
   else if ((flags & O_ACCMODE) !== O_WRONLY) c.touchAtime(c.get(nodeid));
+  if (truncating && killSuid) killSuidOnTruncate(c, nodeid, callerGid);
   // All changes pass through this mount, so the kernel's page cache stays valid across opens; except
   // around O_DIRECT, which bypasses it: such an open drops the cached pages, so a buffered read after
   // direct I/O never sees what the cache held before.
   return { fh, openFlags: flags & O_DIRECT ? 0 : FOPEN.KEEP_CACHE };
+}
+
+/** A truncate by a caller without CAP_FSETID clears suid (and sgid with group execute), and capabilities. */
+function killSuidOnTruncate(c: VfsCore, nodeid: number, callerGid: number): void {
+  const i = c.get(nodeid);
+  const drop = privsToDrop(c, i, true, callerGid);
+  if (!drop) return;
+  c.tx(() => {
+    dropPrivs(c, i, drop);
+    i.ctimeNs = nowNs();
+    c.inodes.update(i);
+  });
 }
 
 export function create(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number) {
@@ -56,9 +72,10 @@ export async function read(c: VfsCore, nodeid: number, offset: number, size: num
 const isDiskFull = (e: unknown): boolean =>
   (e as { code?: string })?.code === "ENOSPC" || (e as { code?: string })?.code === "SQLITE_FULL" || /disk is full|ENOSPC/.test(String((e as Error)?.message));
 
-export async function write(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
+/** `killSuid`: the kernel's FUSE_WRITE_KILL_SUIDGID (the writer lacks CAP_FSETID; see kill-priv.ts). */
+export async function write(c: VfsCore, nodeid: number, offset: number, data: Uint8Array, killSuid = false, callerGid = 0): Promise<number> {
   try {
-    return await writeBlocks(c, nodeid, offset, data);
+    return await writeBlocks(c, nodeid, offset, data, killSuid, callerGid);
   } catch (error) {
     // the writer learns the disk is full (ENOSPC), not EIO; what it wrote before stays (docs/durability.md)
     if (isDiskFull(error)) throw new FuseError(ENOSPC);
@@ -66,7 +83,7 @@ export async function write(c: VfsCore, nodeid: number, offset: number, data: Ui
   }
 }
 
-async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
+async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uint8Array, killSuid: boolean, callerGid: number): Promise<number> {
   const len = data.length;
   if (offset + len > MAX_FILE_SIZE) throw new FuseError(EFBIG);
   // `data` may view a reused request buffer: copy it only when we are about to await (a cold partial block,
@@ -99,23 +116,34 @@ async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uin
       c.cache.write(nodeid, blk, within, chunk);
       continue;
     }
-    // the last block and the inode update run with no await between them: one commit for the dirty
-    // marker (if the block just went dirty) and the new size/mtime instead of two (a block already
-    // dirty writes no marker: the lone UPDATE autocommits, no BEGIN/COMMIT around it)
-    const last = () => {
+    // The last block and the inode update run with no await between them. A block that just went dirty
+    // commits its marker and the new size/mtime together; into a block dirty already (most small writes:
+    // appends, rewrites) only size/mtime/ctime change, and those wait in memory for the next commit (a
+    // timer, fsync or any other transaction: InodeTable.deferAttrs), so a run of small writes
+    // costs no commit each. A crash before that commit loses the unsynced size change, never more: the
+    // next open cuts dirty blocks back to the committed size (cutPastEof in open.ts).
+    const drop = privsToDrop(c, i, killSuid, callerGid);
+    const apply = () => {
       c.cache.write(nodeid, blk, within, chunk);
       if (offset + len > i.size) i.size = offset + len;
       i.mtimeNs = i.ctimeNs = nowNs();
-      c.inodes.update(i);
     };
-    if (c.cache.isDirty(blockKey(nodeid, blk))) last();
-    else c.tx(last);
+    if (!drop && c.cache.isDirty(blockKey(nodeid, blk))) {
+      apply();
+      c.inodes.deferAttrs(i);
+    } else {
+      c.tx(() => {
+        apply(); // the dirty marker, in this commit
+        if (drop) dropPrivs(c, i, drop);
+        c.inodes.update(i);
+      });
+    }
   }
   if (len === 0) {
     const i = c.inodes.get(nodeid);
     if (!i) throw new FuseError(EBADF);
     i.mtimeNs = i.ctimeNs = nowNs();
-    c.inodes.update(i);
+    c.inodes.deferAttrs(i);
   }
   c.cache.evict();
   return len;
@@ -123,8 +151,13 @@ async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uin
 
 /** Local durability: the file's dirty cache blocks and every committed metadata change reach the disk. */
 export function fsync(c: VfsCore, nodeid: number): void {
-  c.cache.syncFiles(nodeid);
-  c.db.sync();
+  try {
+    c.cache.syncFiles(nodeid);
+    c.db.sync(); // commits the deferred sizes and times first
+  } catch (error) {
+    if (isDiskFull(error)) throw new FuseError(ENOSPC); // nothing is dropped: a later fsync retries
+    throw error;
+  }
 }
 
 export function fallocate(c: VfsCore, nodeid: number, offset: number, length: number, mode: number): void {

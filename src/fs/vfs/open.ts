@@ -101,6 +101,24 @@ export function prefetchMetadata(backend: Backend, keys: FsKeys, cacheDir: strin
   return FsMetadata.prefetch(backend, keysCodec(keys, null), cacheDir);
 }
 
+/**
+ * After a crash: a write into a block that was dirty already commits its new size later than its data
+ * (InodeTable.deferAttrs), so a crash in between can leave a dirty block holding bytes past the file's
+ * committed size. They are cut off, so a later extension of the file reads zeros there, as POSIX says.
+ */
+function cutPastEof(c: VfsCore): number {
+  const over: { inode: number; blkno: number; keep: number }[] = [];
+  for (const [, d] of c.cache.dirtyEntries()) {
+    const size = c.inodes.get(d.inode)?.size ?? 0;
+    const keep = Math.max(0, size - d.blkno * c.blockSize);
+    if ((c.cache.cachedSize(d.inode, d.blkno) ?? 0) > keep) over.push({ inode: d.inode, blkno: d.blkno, keep });
+  }
+  if (over.length > 0) c.tx(() => {
+    for (const o of over) c.cache.truncate(o.inode, o.blkno, o.keep);
+  });
+  return over.length;
+}
+
 export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs> {
   const log = opts.log ?? (() => {});
   mkdirSync(opts.cacheDir, { recursive: true });
@@ -145,6 +163,10 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
   });
   const core = new VfsCore(db, inodes, entries, map, cache, bs, () => metadata.takenGen, log, opts.atime);
   core.freeBytes = () => freeSpace(opts.cacheDir, opts.backend);
+  if (metadata.unclean) {
+    const cut = cutPastEof(core);
+    if (cut > 0) log(`recovery: ${cut} dirty blocks held data past their file's committed size (writes whose size change was lost in the crash); cut back`);
+  }
   // no kernel references survive a restart: names-less inodes of the previous session go now
   for (const id of inodes.orphans()) core.purge(id);
   markPhase("orphans purged");
