@@ -93,6 +93,11 @@ export class BlockCache {
    * a cache held at its size by waiting writers could evict each download before its reader runs.
    */
   private readonly justLoaded = new Set<string>();
+  /**
+   * Blocks being downloaded that a read or write waits for. A prefetch's download (nobody waiting yet) is
+   * not pinned in justLoaded when it lands: if the reader jumps elsewhere, it is an ordinary clean block.
+   */
+  private readonly demanded = new Set<string>();
   /** Cache files written since they were last fsynced (close syncs them, so a clean open can trust them). */
   private readonly unsynced = new Set<string>();
   /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
@@ -295,11 +300,8 @@ export class BlockCache {
       }
       const objId = this.o.map.get(inode, blkno);
       if (objId === null) return; // a hole
-      let p = this.loading.get(key);
-      if (!p) {
-        p = this.download(key, inode, blkno, objId).finally(() => this.loading.delete(key));
-        this.loading.set(key, p);
-      }
+      const p = this.loading.get(key) ?? this.startDownload(key, inode, blkno, objId);
+      this.demanded.add(key);
       if (!patient) {
         await this.withReadDeadline(p, key);
         continue;
@@ -311,6 +313,45 @@ export class BlockCache {
         await Bun.sleep(1000); // the retry layer gave up for now; a writer keeps waiting for the store
       }
     }
+  }
+
+  /** The one download of a block, shared by every reader and prefetcher that asks while it runs. */
+  private startDownload(key: string, inode: number, blkno: number, objId: number): Promise<void> {
+    const p = this.download(key, inode, blkno, objId).finally(() => {
+      this.loading.delete(key);
+      this.demanded.delete(key);
+    });
+    this.loading.set(key, p);
+    return p;
+  }
+
+  /**
+   * Starts downloading block (inode, blkno) ahead of a reader (readahead), unless it is cached, a hole or
+   * being downloaded already; returns the download, or null when there was nothing to start. A reader
+   * that asks for the block meanwhile joins this download (ensure). Failures are the caller's to ignore.
+   */
+  prefetch(inode: number, blkno: number): Promise<void> | null {
+    const key = blockKey(inode, blkno);
+    if (this.files.has(key) || this.loading.has(key)) return null;
+    const objId = this.o.map.get(inode, blkno);
+    if (objId === null) return null;
+    return this.startDownload(key, inode, blkno, objId);
+  }
+
+  /**
+   * Whether `bytes` more clean data fit in the cache now without pushing out anything that must stay:
+   * dirty blocks, downloads in flight and blocks downloaded for a reader that has not used them yet must
+   * all fit beside it, with half the cache left for clean blocks already in use (the working set), so a
+   * speculative download never makes writers wait or evicts more than the oldest clean blocks.
+   */
+  roomForClean(bytes: number): boolean {
+    const loadingBytes = this.loading.size * this.blockSize;
+    if (this.bytes + loadingBytes + bytes <= this.o.maxBytes) return true;
+    // the cache is at its size: walk what cannot be evicted (only here, so the common case stays O(1))
+    let pinned = loadingBytes;
+    for (const key of this.dirty.keys()) pinned += this.files.get(key)?.size ?? 0;
+    for (const key of this.justLoaded) if (!this.dirty.has(key)) pinned += this.files.get(key)?.size ?? 0;
+    return pinned + bytes <= this.o.maxBytes / 2;
   }
 
   private withReadDeadline(p: Promise<void>, key: string): Promise<void> {
@@ -378,7 +419,7 @@ export class BlockCache {
     if (superseded()) return;
     this.downloadedBytes += plain.length;
     this.writeFile(key, inode, blkno, plain, 0, true);
-    this.justLoaded.add(key);
+    if (this.demanded.has(key)) this.justLoaded.add(key); // a prefetched block nobody waits for is not pinned
     this.evict(key);
   }
 

@@ -7,6 +7,8 @@ import { EROFS, FuseError } from "../fuse/errno.ts";
 import type { MetaDb } from "../meta/db.ts";
 import type { UploadQueue } from "../blocks/upload-queue.ts";
 import type { RemovalQueue } from "../blocks/removal-queue.ts";
+import type { Prefetcher, PrefetchStats } from "../blocks/prefetch.ts";
+import { blockKey } from "../blocks/cache.ts";
 import type { FsMetadata } from "../metadata/fs-metadata.ts";
 import type { VfsCore } from "./core.ts";
 import * as attrOps from "./attr-ops.ts";
@@ -64,6 +66,8 @@ export interface CofferParts {
   metadata: FsMetadata;
   /** Closed last (its Workers encode the final uploads). */
   codec?: ObjectCodec;
+  /** Downloads the next blocks ahead of sequential readers (none: every read fetches only its own blocks). */
+  prefetcher?: Prefetcher;
 }
 
 export class CofferFs implements RawFileSystem {
@@ -153,8 +157,9 @@ export class CofferFs implements RawFileSystem {
     this.locks.check(parent);
     return fileOps.create(this.c, ctx, parent, name, mode, flags, umask);
   }
-  read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Uint8Array> {
-    return fileOps.read(this.c, nodeid, offset, size);
+  read(_ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): Promise<Uint8Array> {
+    const prefetcher = this.p.prefetcher;
+    return fileOps.read(this.c, nodeid, offset, size, prefetcher && { prefetcher, fh });
   }
   write(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, data: Uint8Array, _writeFlags: number): Promise<number> {
     if (this.closed) throw new FuseError(EROFS);
@@ -163,10 +168,13 @@ export class CofferFs implements RawFileSystem {
   }
   flush(_ctx: RequestContext, _nodeid: number, _fh: number, _lockOwner: bigint): void {}
   release(_ctx: RequestContext, _nodeid: number, fh: number, _flags: number): void {
+    this.p.prefetcher?.forget(fh);
     this.c.closeHandle(fh);
   }
   fsync(_ctx: RequestContext, nodeid: number, _fh: number, _datasync: boolean): void {
     fileOps.fsync(this.c, nodeid);
+    // the file is at a point its program chose: store its dirty blocks now rather than after the delay
+    this.p.uploads.uploadSoon(this.c.cache.cachedFrom(nodeid, 0).map((b) => blockKey(nodeid, b)));
   }
   fallocate(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, length: number, mode: number): void {
     this.locks.check(nodeid);
@@ -324,6 +332,11 @@ export class CofferFs implements RawFileSystem {
       generation: s.shippedGen, lastShipAt: s.lastShipAt, unshipped: s.changed, lagMs: s.lagMs(),
       shippedBytes: s.shippedBytes, shippedObjects: s.shippedObjects, lastError: s.lastError, mainThreadMs: s.mainThreadMs,
     };
+  }
+
+  /** What readahead did since the mount (all zero when it is off). */
+  prefetchStats(): PrefetchStats {
+    return this.p.prefetcher?.stats() ?? { started: 0, failed: 0, inFlight: 0, resets: 0 };
   }
 
   /** Commits made durable at COMMIT (synchronous=FULL) so far: the upload commits (tests check the wiring). */
