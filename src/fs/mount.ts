@@ -44,6 +44,8 @@ export interface MountRequest {
   /** Metadata shipping interval (default 5 s). */
   metadataIntervalMs?: number;
   debug?: boolean;
+  /** Requests to the store at once (overrides the `connections` backend option). */
+  maxConnections?: number;
   log: (line: string) => void;
 }
 
@@ -60,8 +62,8 @@ export function cacheDirFor(cacheRoot: string, url: string): string {
 }
 
 /** Opens the backend for a URL with the credentials from authinfo. */
-export function openStore(url: string, auth: AuthInfo): Backend {
-  return openBackend(url, { login: auth.backendLogin, password: auth.backendPassword, options: auth.backendOptions });
+export function openStore(url: string, auth: AuthInfo, maxConnections?: number): Backend {
+  return openBackend(url, { login: auth.backendLogin, password: auth.backendPassword, options: auth.backendOptions }, { maxConcurrent: maxConnections });
 }
 
 /**
@@ -228,7 +230,7 @@ export class MountedFilesystem implements ControlTarget {
 export async function mountFilesystem(req: MountRequest): Promise<MountedFilesystem> {
   const mountpoint = canonicalMountpoint(req.mountpoint);
   assertMountableDirectory(mountpoint, { nonempty: req.nonempty });
-  const backend = openStore(req.url, req.auth);
+  const backend = openStore(req.url, req.auth, req.maxConnections);
   const undo: Array<() => Promise<unknown>> = [() => backend.close()];
   try {
     await assertFilesystemExists(backend, req.url);
