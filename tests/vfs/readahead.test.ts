@@ -10,7 +10,9 @@ import { MemoryBackend } from "../../src/fs/store/memory.ts";
 import { RetryBackend } from "../../src/fs/store/retry.ts";
 import { type CofferFs, type OpenCofferFsOptions, createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
 import { CountingBackend } from "./counting-backend.ts";
-import { ROOT, cleanupDirs, ctx, randomData, resolve, tempDir, writeFile } from "./helpers.ts";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, cleanupDirs, ctx, randomData, readAll, resolve, tempDir, writeFile } from "./helpers.ts";
 
 setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
@@ -114,9 +116,9 @@ class HoldingBackend extends MemoryBackend {
 const data = randomData(BLOCKS * BS, 21);
 
 /** A 16-block file stored through one filesystem; `cold` opens it again on an empty cache. */
-async function storedFile(backend: Backend) {
+async function storedFile(backend: Backend, blockSize = BS) {
   const keys = deriveFsKeys(randomKey(), false);
-  await createFilesystemOnStore(backend, keys, { blockSize: BS });
+  await createFilesystemOnStore(backend, keys, { blockSize });
   const fs = await openCofferFs({ backend, keys, cacheDir: tempDir(), metadataIntervalMs: 3_600_000 });
   await writeFile(fs, ROOT, "f", data);
   await fs.close();
@@ -134,6 +136,11 @@ type Internals = { c: { cache: BlockCache } };
 const cacheOf = (fs: CofferFs): BlockCache => (fs as unknown as Internals).c.cache;
 const cached = (fs: CofferFs, ino: number): number[] =>
   Array.from({ length: BLOCKS }, (_, b) => b).filter((b) => cacheOf(fs).cachedSize(ino, b) !== null);
+/** Lets the background run until `cond` holds (no limit but the test's timeout). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await Bun.sleep(2);
+}
+
 /** Waits until no download runs (prefetches land in the background). */
 async function settled(fs: CofferFs): Promise<void> {
   while (fs.stats().downloadsInFlight > 0) await Bun.sleep(2);
@@ -218,6 +225,26 @@ describe("readahead through the filesystem", () => {
     for (const o of others) await fs.release(ctx(), ino, o.fh, 0);
     await fs.release(ctx(), ino, fh, 0);
     await fs.close();
+  });
+
+  test("a prefetch still running at close writes no cache file afterwards; the cache reopens intact", async () => {
+    const backend = new HoldingBackend();
+    // blocks above MEM_BLOCK_MAX, so cached blocks are files (smaller ones live in memory only)
+    const { cold, keys } = await storedFile(backend, 256 * 1024);
+    const cacheDir = tempDir();
+    const { fs, ino, fh } = await cold({ cacheDir });
+    await fs.read(ctx(), ino, fh, 0, 4096);
+    backend.hold();
+    await fs.read(ctx(), ino, fh, 4096, 4096); // prefetches of blocks 1 and 2 wait in the store
+    expect(fs.prefetchStats().inFlight).toBe(2);
+    await fs.release(ctx(), ino, fh, 0);
+    await fs.close();
+    backend.release();
+    await until(() => fs.prefetchStats().inFlight === 0);
+    expect(readdirSync(join(cacheDir, "blocks")).sort()).toEqual([`${ino}-0`]);
+    const again = await openCofferFs({ backend, keys, cacheDir, metadataIntervalMs: 3_600_000 });
+    expect(await readAll(again, ino)).toEqual(data);
+    await again.close();
   });
 
   test("prefetch never evicts dirty blocks and never takes the cache past its size", async () => {

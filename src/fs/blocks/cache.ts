@@ -98,6 +98,8 @@ export class BlockCache {
    * not pinned in justLoaded when it lands: if the reader jumps elsewhere, it is an ordinary clean block.
    */
   private readonly demanded = new Set<string>();
+  /** Set at close: a download landing afterwards (a prefetch still running) writes no cache file. */
+  private downloadsRefused = false;
   /** Cache files written since they were last fsynced (close syncs them, so a clean open can trust them). */
   private readonly unsynced = new Set<string>();
   /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
@@ -245,6 +247,14 @@ export class BlockCache {
     closeSync(fd);
   }
 
+  /**
+   * From now on downloads that complete are dropped (close, before the final sync: a prefetch still in
+   * flight must not write a cache file that sync did not cover).
+   */
+  refuseDownloads(): void {
+    this.downloadsRefused = true;
+  }
+
   /** Closes every cached descriptor (at close; nothing is written). */
   closeFiles(): void {
     for (const fd of this.fds.values()) closeSync(fd);
@@ -300,6 +310,7 @@ export class BlockCache {
       }
       const objId = this.o.map.get(inode, blkno);
       if (objId === null) return; // a hole
+      if (this.downloadsRefused) throw new Error(`block ${key}: the filesystem is closing, nothing more is downloaded`);
       const p = this.loading.get(key) ?? this.startDownload(key, inode, blkno, objId);
       this.demanded.add(key);
       if (!patient) {
@@ -332,7 +343,7 @@ export class BlockCache {
    */
   prefetch(inode: number, blkno: number): Promise<void> | null {
     const key = blockKey(inode, blkno);
-    if (this.files.has(key) || this.loading.has(key)) return null;
+    if (this.downloadsRefused || this.files.has(key) || this.loading.has(key)) return null;
     const objId = this.o.map.get(inode, blkno);
     if (objId === null) return null;
     return this.startDownload(key, inode, blkno, objId);
@@ -408,7 +419,7 @@ export class BlockCache {
     const name = dataObjectKey(row.id, row.hash);
     // While we await, the block may be rewritten, truncated or re-pointed (and the old object deleted
     // once unreferenced): then the download's outcome, even a failure, no longer matters; ensure() looks again.
-    const superseded = () => this.files.has(key) || this.o.map.get(inode, blkno) !== objId;
+    const superseded = () => this.downloadsRefused || this.files.has(key) || this.o.map.get(inode, blkno) !== objId;
     let plain: Uint8Array;
     try {
       plain = await this.o.codec.decode("data", name, await this.o.backend.get(name));

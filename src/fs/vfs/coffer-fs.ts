@@ -303,6 +303,7 @@ export class CofferFs implements RawFileSystem {
     await this.p.metadata.shipper.stop();
     this.finalStats = this.stats();
     await this.p.removal.stop();
+    this.c.cache.refuseDownloads(); // a prefetch still running writes nothing after the sync below
     this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
     this.c.cache.closeFiles();
     await this.p.metadata.close(); // closes the database, then marks the cache clean
