@@ -10,6 +10,7 @@ import { MemoryBackend } from "../../src/fs/store/memory.ts";
 import { RetryBackend } from "../../src/fs/store/retry.ts";
 import { type CofferFs, type OpenCofferFsOptions, createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
 import { CountingBackend } from "./counting-backend.ts";
+import { GatedBackend } from "./gated-backend.ts";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, cleanupDirs, ctx, randomData, readAll, resolve, tempDir, writeFile } from "./helpers.ts";
@@ -92,27 +93,6 @@ describe("Prefetcher (stream detection)", () => {
   });
 });
 
-/** Gets of data objects, and a switch that holds them until released (to see concurrent waiters). */
-class HoldingBackend extends MemoryBackend {
-  dataGets = 0;
-  private gate: Promise<void> | null = null;
-  private opener: (() => void) | null = null;
-  hold(): void {
-    this.gate = new Promise((r) => (this.opener = r));
-  }
-  release(): void {
-    this.opener?.();
-    this.gate = null;
-  }
-  override async get(key: string): Promise<Uint8Array> {
-    if (key.startsWith("data/")) {
-      this.dataGets++;
-      if (this.gate) await this.gate;
-    }
-    return super.get(key);
-  }
-}
-
 const data = randomData(BLOCKS * BS, 21);
 
 /** A 16-block file stored through one filesystem; `cold` opens it again on an empty cache. */
@@ -144,6 +124,17 @@ async function until(cond: () => boolean): Promise<void> {
 /** Waits until no download runs (prefetches land in the background). */
 async function settled(fs: CofferFs): Promise<void> {
   while (fs.stats().downloadsInFlight > 0) await Bun.sleep(2);
+}
+
+/** A cold file behind an outage switch and a retry layer: block 0 read, then the outage, then the read that prefetches 1 and 2. */
+async function prefetchInOutage(readTimeoutMs: number) {
+  const faulty = new FaultyBackend(new MemoryBackend(), {});
+  const { cold } = await storedFile(new RetryBackend(faulty, { baseDelayMs: 20, maxDelayMs: 100 }));
+  const { fs, ino, fh } = await cold({ readTimeoutMs });
+  await fs.read(ctx(), ino, fh, 0, 4096);
+  faulty.startOutage(3_600_000);
+  await fs.read(ctx(), ino, fh, 4096, 4096); // block 0 is cached; the prefetches of 1 and 2 meet the outage
+  return { fs, ino, fh, faulty };
 }
 
 describe("readahead through the filesystem", () => {
@@ -203,11 +194,11 @@ describe("readahead through the filesystem", () => {
   });
 
   test("N readers and a prefetch of one block cause one GET", async () => {
-    const backend = new HoldingBackend();
+    const backend = new GatedBackend();
     const { cold } = await storedFile(backend);
     const { fs, ino, fh } = await cold();
     const start = backend.dataGets;
-    backend.hold();
+    backend.holdGets();
     const first = fs.read(ctx(), ino, fh, 0, 4096);
     const second = fs.read(ctx(), ino, fh, 4096, 4096); // sequential: prefetches blocks 1 and 2
     // readers of block 1 on other handles while its prefetch is held in the store
@@ -228,13 +219,13 @@ describe("readahead through the filesystem", () => {
   });
 
   test("a prefetch still running at close writes no cache file afterwards; the cache reopens intact", async () => {
-    const backend = new HoldingBackend();
+    const backend = new GatedBackend();
     // blocks above MEM_BLOCK_MAX, so cached blocks are files (smaller ones live in memory only)
     const { cold, keys } = await storedFile(backend, 256 * 1024);
     const cacheDir = tempDir();
     const { fs, ino, fh } = await cold({ cacheDir });
     await fs.read(ctx(), ino, fh, 0, 4096);
-    backend.hold();
+    backend.holdGets();
     await fs.read(ctx(), ino, fh, 4096, 4096); // prefetches of blocks 1 and 2 wait in the store
     expect(fs.prefetchStats().inFlight).toBe(2);
     await fs.release(ctx(), ino, fh, 0);
@@ -282,14 +273,7 @@ describe("readahead through the filesystem", () => {
   });
 
   test("an outage during prefetch: a reader waits within the read timeout and gets its data when the store is back", async () => {
-    const mem = new MemoryBackend();
-    const faulty = new FaultyBackend(mem, {});
-    const backend = new RetryBackend(faulty, { baseDelayMs: 20, maxDelayMs: 100 });
-    const { cold } = await storedFile(backend);
-    const { fs, ino, fh } = await cold({ readTimeoutMs: 30_000 });
-    await fs.read(ctx(), ino, fh, 0, 4096);
-    faulty.startOutage(3_600_000);
-    await fs.read(ctx(), ino, fh, 4096, 4096); // cached block 0; starts prefetches that meet the outage
+    const { fs, ino, fh, faulty } = await prefetchInOutage(30_000);
     expect(fs.prefetchStats().started).toBe(2);
     const reading = fs.read(ctx(), ino, fh, BS, 4096); // joins the prefetch of block 1
     await Bun.sleep(300);
@@ -300,14 +284,7 @@ describe("readahead through the filesystem", () => {
   });
 
   test("an outage longer than the read timeout fails the read as before (EIO), and the next read works", async () => {
-    const mem = new MemoryBackend();
-    const faulty = new FaultyBackend(mem, {});
-    const backend = new RetryBackend(faulty, { baseDelayMs: 20, maxDelayMs: 100 });
-    const { cold } = await storedFile(backend);
-    const { fs, ino, fh } = await cold({ readTimeoutMs: 400 });
-    await fs.read(ctx(), ino, fh, 0, 4096);
-    faulty.startOutage(3_600_000);
-    await fs.read(ctx(), ino, fh, 4096, 4096);
+    const { fs, ino, fh, faulty } = await prefetchInOutage(400);
     const err = await fs.read(ctx(), ino, fh, BS, 4096).catch((e) => e);
     expect(err).toBeInstanceOf(BlockReadTimeoutError);
     faulty.endOutage();

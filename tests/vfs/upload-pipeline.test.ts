@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
 import { deriveFsKeys } from "../../src/fs/crypto/keys.ts";
-import { MemoryBackend } from "../../src/fs/store/memory.ts";
 import { type OpenCofferFsOptions, createFilesystemOnStore, openCofferFs } from "../../src/fs/vfs/index.ts";
+import { GatedBackend } from "./gated-backend.ts";
 import { ROOT, cleanupDirs, ctx, randomData, readAll, resolve, tempDir, writeFile } from "./helpers.ts";
 
 setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
@@ -12,29 +12,8 @@ afterEach(cleanupDirs);
 
 const BS = 64 * 1024;
 
-/** Counts data puts started and can hold them until released. */
-class HeldPuts extends MemoryBackend {
-  started = 0;
-  private gate: Promise<void> | null = null;
-  private opener: (() => void) | null = null;
-  hold(): void {
-    this.gate = new Promise((r) => (this.opener = r));
-  }
-  release(): void {
-    this.opener?.();
-    this.gate = null;
-  }
-  override async put(key: string, data: Uint8Array): Promise<void> {
-    if (key.startsWith("data/")) {
-      this.started++;
-      if (this.gate) await this.gate;
-    }
-    return super.put(key, data);
-  }
-}
-
 async function world(extra: Partial<OpenCofferFsOptions> = {}) {
-  const backend = new HeldPuts();
+  const backend = new GatedBackend();
   const keys = deriveFsKeys(randomKey(), false);
   await createFilesystemOnStore(backend, keys, { blockSize: BS });
   const open = (more: Partial<OpenCofferFsOptions> = {}) =>
@@ -56,15 +35,15 @@ describe("upload pipeline", () => {
     const w = await world({ uploadConcurrency: 2, codecWorkers: 0 });
     const fs = await w.open();
     await writeFile(fs, ROOT, "f", randomData(10 * BS, 31));
-    w.backend.hold();
+    w.backend.holdPuts();
     const flushing = fs.flushAll();
-    await until(() => w.backend.started === 2 && fs.stats().uploadsInFlight === 3);
+    await until(() => w.backend.dataPuts === 2 && fs.stats().uploadsInFlight === 3);
     await Bun.sleep(50); // more time changes nothing: the pipeline is full
-    expect(w.backend.started).toBe(2);
+    expect(w.backend.dataPuts).toBe(2);
     expect(fs.stats().uploadsInFlight).toBe(3);
     w.backend.release();
     await flushing;
-    expect(w.backend.started).toBe(10);
+    expect(w.backend.dataPuts).toBe(10);
     expect(fs.stats().dirtyBlocks).toBe(0);
     await fs.close();
   });
@@ -76,10 +55,10 @@ describe("upload pipeline", () => {
     const b = randomData(BS, 33);
     await writeFile(fs, ROOT, "a", a);
     const bIno = await writeFile(fs, ROOT, "b", b);
-    w.backend.hold();
+    w.backend.holdPuts();
     const flushing = fs.flushAll();
     // a's put holds the one slot; b is encoded and waits for it
-    await until(() => w.backend.started === 1 && fs.stats().uploadsInFlight === 2);
+    await until(() => w.backend.dataPuts === 1 && fs.stats().uploadsInFlight === 2);
     const fh = (await fs.open(ctx(), bIno, 2)).fh;
     await fs.write(ctx(), bIno, fh, 100, new Uint8Array(10).fill(7), 0);
     await fs.release(ctx(), bIno, fh, 0);
@@ -105,7 +84,7 @@ describe("upload pipeline", () => {
     await fs.fsync(ctx(), synced, fh, false);
     await fs.release(ctx(), synced, fh, 0);
     await until(() => fs.stats().dirtyBlocks === 2 && fs.stats().uploadsInFlight === 0);
-    expect(w.backend.started).toBe(3); // only the fsynced file's blocks, the delay is an hour
+    expect(w.backend.dataPuts).toBe(3); // only the fsynced file's blocks, the delay is an hour
     await fs.close();
   });
 });

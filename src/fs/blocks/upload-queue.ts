@@ -12,6 +12,7 @@
 // store never idles while a block is being encoded. A block waiting for its slot keeps its generation:
 // the commit after the put checks it as before (docs/concurrency.md).
 import type { Backend } from "../store/backend.ts";
+import { LimitBackend } from "../store/limit.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import { type BlockCache, monoNow } from "./cache.ts";
@@ -53,8 +54,8 @@ export class UploadQueue {
   private readonly concurrency: number;
   /** Blocks in the pipeline at once: the puts plus those encoded ahead. */
   private readonly depth: number;
-  private putsRunning = 0;
-  private readonly putWaiters: (() => void)[] = [];
+  /** The store, `concurrency` puts at a time (FIFO): blocks encoded ahead wait here for a slot. */
+  private readonly putter: LimitBackend;
   /** Blocks to upload at the next pump whether due or not (fsync asked for them). */
   private readonly urgent = new Set<string>();
   private failedAt = new Map<string, number>();
@@ -68,6 +69,7 @@ export class UploadQueue {
     this.delayMs = o.delayMs ?? 5000;
     this.concurrency = o.concurrency ?? 4;
     this.depth = this.concurrency + Math.max(0, o.encodeAhead ?? 0);
+    this.putter = new LimitBackend(o.backend, this.concurrency);
     this.outage = new OutageLog(o.backend, o.log, o.outageReportMs);
     // a writer waiting for room in a full cache: upload everything dirty now, due or not
     o.cache.onFull = () => this.pump(true);
@@ -226,21 +228,6 @@ export class UploadQueue {
     }
   }
 
-  /** Waits for one of the `concurrency` put slots (FIFO; the slot is handed over directly on release). */
-  private async putSlot(): Promise<void> {
-    if (this.putsRunning < this.concurrency) {
-      this.putsRunning++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.putWaiters.push(resolve));
-  }
-
-  private releasePutSlot(): void {
-    const next = this.putWaiters.shift();
-    if (next) next();
-    else this.putsRunning--;
-  }
-
   private async put(key: string, inode: number, blkno: number, hash: string, content: Uint8Array, gen: number): Promise<void> {
     const size = content.length;
     const id = this.o.map.insertPending(hash, size, this.o.snapshotSeq());
@@ -248,12 +235,7 @@ export class UploadQueue {
     try {
       const name = dataObjectKey(id, hash);
       const sealed = await this.o.codec.encode("data", name, content);
-      await this.putSlot();
-      try {
-        await this.o.backend.put(name, sealed);
-      } finally {
-        this.releasePutSlot();
-      }
+      await this.putter.put(name, sealed); // waits for a put slot, encoded
       this.uploadedBytes += size;
       this.o.tx(() => {
         this.o.map.markStored(id, sealed.length);
