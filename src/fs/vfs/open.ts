@@ -39,8 +39,8 @@ export interface OpenCofferFsOptions {
   /** Puts in flight at once (default: half the store's connection limit, at least 4). */
   uploadConcurrency?: number;
   /**
-   * Most blocks downloaded ahead of one sequential reader (default: half the store's connection limit,
-   * at most an eighth of the cache); 0 turns readahead off.
+   * Most blocks downloaded ahead of one sequential reader (default 4, at most half the store's connection
+   * limit and an eighth of the cache; or COFFER_READAHEAD_BLOCKS); 0 turns readahead off.
    */
   readaheadBlocks?: number;
   keepSnapshots?: number;
@@ -85,6 +85,13 @@ export async function createFilesystemOnStore(backend: Backend, keys: FsKeys, op
 }
 
 const DEFAULT_CACHE_BYTES = 1024 ** 3;
+/**
+ * Default most blocks ahead of one reader. Each download in flight costs the daemon ~40 MB of peak RSS
+ * (GET body, shared-memory copy for the codec Worker, decoded block, garbage not yet collected: measured
+ * 234 / 378 / 557 MB VmHWM for 0 / 4 / 8 through a mount, bench/RESULTS.md), so 4 (16 MiB ahead with
+ * 4 MiB blocks), not the 8 the connection limit would allow.
+ */
+const MAX_DEFAULT_READAHEAD = 4;
 
 /** The store's limit on operations in flight (the LimitBackend around it), or 8 for a backend without one. */
 function storeConnections(backend: Backend): number {
@@ -146,7 +153,12 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     encodeAhead: codecLanes(codec), outageReportMs: opts.outageReportMs,
   });
   const cacheBlocks = Math.floor((opts.cacheSizeBytes ?? DEFAULT_CACHE_BYTES) / bs);
-  const window = opts.readaheadBlocks ?? Math.max(1, Math.min(Math.floor(connections / 2), Math.floor(cacheBlocks / 8)));
+  const envWindow = process.env.COFFER_READAHEAD_BLOCKS; // for A/B runs of the benchmarks
+  const window = opts.readaheadBlocks ?? (envWindow !== undefined && envWindow !== "" ? Number(envWindow) : undefined) ??
+    Math.max(1, Math.min(MAX_DEFAULT_READAHEAD, Math.floor(connections / 2), Math.floor(cacheBlocks / 8)));
+  if (!Number.isInteger(window) || window < 0) {
+    throw new Error(`COFFER_READAHEAD_BLOCKS=${envWindow}: readahead takes a whole number of blocks >= 0 (0 = off); fix or unset it`);
+  }
   const prefetcher = window > 0 ? new Prefetcher(cache, window) : undefined;
   removal = new RemovalQueue({
     map, backend: opts.backend, tx: (fn) => db.tx(fn), oldestRestorableGen: () => metadata.oldestRestorableGen,
