@@ -159,6 +159,26 @@ describe("readahead through the filesystem", () => {
     await fs.close();
   });
 
+  test("COFFER_READAHEAD_BLOCKS=0 turns readahead off; a bad value is one line naming the fix", async () => {
+    const backend = new CountingBackend(new MemoryBackend());
+    const { cold } = await storedFile(backend);
+    const saved = process.env.COFFER_READAHEAD_BLOCKS;
+    try {
+      process.env.COFFER_READAHEAD_BLOCKS = "0";
+      const { fs, ino, fh } = await cold({ readaheadBlocks: undefined });
+      for (let off = 0; off < 4 * BS; off += BS / 2) await fs.read(ctx(), ino, fh, off, BS / 2);
+      expect(fs.prefetchStats().started).toBe(0);
+      expect(cached(fs, ino)).toEqual([0, 1, 2, 3]);
+      await fs.release(ctx(), ino, fh, 0);
+      await fs.close();
+      process.env.COFFER_READAHEAD_BLOCKS = "lots";
+      expect(String(await cold({ readaheadBlocks: undefined }).catch((e) => e))).toMatch(/COFFER_READAHEAD_BLOCKS=lots: .*fix or unset it/);
+    } finally {
+      if (saved === undefined) delete process.env.COFFER_READAHEAD_BLOCKS;
+      else process.env.COFFER_READAHEAD_BLOCKS = saved;
+    }
+  });
+
   test("a random reader fetches only the blocks it reads", async () => {
     const backend = new CountingBackend(new MemoryBackend());
     const { cold } = await storedFile(backend);

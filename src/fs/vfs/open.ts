@@ -99,6 +99,17 @@ function storeConnections(backend: Backend): number {
   return typeof n === "number" && n >= 1 ? n : 8;
 }
 
+/** COFFER_READAHEAD_BLOCKS (for A/B runs of the benchmarks), or undefined when unset. */
+function readaheadBlocksFromEnv(): number | undefined {
+  const env = process.env.COFFER_READAHEAD_BLOCKS;
+  if (env === undefined || env === "") return undefined;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`COFFER_READAHEAD_BLOCKS=${env}: readahead takes a whole number of blocks >= 0 (0 = off); fix or unset it`);
+  }
+  return n;
+}
+
 /** Blocks the codec works on at once: its Workers, or 1 inline (encode-ahead depth for the upload queue). */
 const codecLanes = (codec: ObjectCodec): number => (codec instanceof CodecPool ? codec.size : 1);
 
@@ -115,6 +126,7 @@ function freeSpace(cacheDir: string, backend: Backend): number {
 
 export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs> {
   const log = opts.log ?? (() => {});
+  const readaheadFromEnv = readaheadBlocksFromEnv(); // checked before anything is opened
   mkdirSync(opts.cacheDir, { recursive: true });
   const codec = openCodec(opts);
   const intervalMs = opts.metadataIntervalMs ?? DEFAULT_METADATA_INTERVAL_MS;
@@ -153,12 +165,8 @@ export async function openCofferFs(opts: OpenCofferFsOptions): Promise<CofferFs>
     encodeAhead: codecLanes(codec), outageReportMs: opts.outageReportMs,
   });
   const cacheBlocks = Math.floor((opts.cacheSizeBytes ?? DEFAULT_CACHE_BYTES) / bs);
-  const envWindow = process.env.COFFER_READAHEAD_BLOCKS; // for A/B runs of the benchmarks
-  const window = opts.readaheadBlocks ?? (envWindow !== undefined && envWindow !== "" ? Number(envWindow) : undefined) ??
+  const window = opts.readaheadBlocks ?? readaheadFromEnv ??
     Math.max(1, Math.min(MAX_DEFAULT_READAHEAD, Math.floor(connections / 2), Math.floor(cacheBlocks / 8)));
-  if (!Number.isInteger(window) || window < 0) {
-    throw new Error(`COFFER_READAHEAD_BLOCKS=${envWindow}: readahead takes a whole number of blocks >= 0 (0 = off); fix or unset it`);
-  }
   const prefetcher = window > 0 ? new Prefetcher(cache, window) : undefined;
   removal = new RemovalQueue({
     map, backend: opts.backend, tx: (fn) => db.tx(fn), oldestRestorableGen: () => metadata.oldestRestorableGen,
