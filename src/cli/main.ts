@@ -42,6 +42,7 @@ export function buildProgram(): Command {
     .option("--force-unlock", "take over a mount lock left by another machine that is gone")
     .option("--metadata-interval <seconds>", "ship metadata changes to the store this often: a lost machine loses at most ~2 intervals (default 5)")
     .option("--nonempty", "mount over a directory that holds entries (they are hidden while mounted)")
+    .option("--max-connections <n>", "requests to the store at once, shared by uploads and readahead (default: the connections backend option, else 16 for S3, 8 local)")
     .action(async (url: string, mountpoint: string, opts) => (await import("./mount.ts")).mountCommand(url, mountpoint, opts));
 
   program

@@ -46,6 +46,12 @@ const MountCommandOptions = z.object({
     .max(3600, "--metadata-interval must be at most 3600 seconds (the whole point is a short interval)")
     .optional(),
   nonempty: z.boolean().default(false),
+  maxConnections: z.coerce
+    .number({ message: "--max-connections takes a whole number" })
+    .int("--max-connections takes a whole number")
+    .min(1, "--max-connections must be at least 1")
+    .max(1024, "--max-connections must be at most 1024")
+    .optional(),
 });
 type MountCommandOptions = z.infer<typeof MountCommandOptions>;
 
@@ -105,6 +111,7 @@ function mountRequest(url: string, mountpoint: string, opts: MountCommandOptions
     metadataIntervalMs: opts.metadataInterval === undefined ? undefined : opts.metadataInterval * 1000,
     nonempty: opts.nonempty,
     debug: opts.debug,
+    maxConnections: opts.maxConnections,
   };
 }
 
@@ -124,5 +131,6 @@ function daemonArgs(url: string, mountpoint: string, opts: MountCommandOptions):
   if (opts.suid) args.push("--suid");
   if (opts.atime !== "relatime") args.push("--atime", opts.atime);
   if (opts.metadataInterval !== undefined) args.push("--metadata-interval", String(opts.metadataInterval));
+  if (opts.maxConnections !== undefined) args.push("--max-connections", String(opts.maxConnections));
   return [...args, url, mountpoint];
 }

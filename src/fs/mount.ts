@@ -46,6 +46,8 @@ export interface MountRequest {
   /** Metadata shipping interval (default 5 s). */
   metadataIntervalMs?: number;
   debug?: boolean;
+  /** Requests to the store at once (overrides the `connections` backend option). */
+  maxConnections?: number;
   log: (line: string) => void;
 }
 
@@ -212,7 +214,7 @@ export class MountedFilesystem implements ControlTarget {
 export async function mountFilesystem(req: MountRequest): Promise<MountedFilesystem> {
   const mountpoint = canonicalMountpoint(req.mountpoint);
   assertMountableDirectory(mountpoint, { nonempty: req.nonempty });
-  const backend = openStore(req.url, req.auth);
+  const backend = openStore(req.url, req.auth, req.maxConnections);
   const undo: Array<() => Promise<unknown>> = [() => backend.close()];
   try {
     // Keys given were unlocked from this store's key object moments ago (unlockForMount checked it is there).

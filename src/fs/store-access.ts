@@ -6,8 +6,8 @@ import { openBackend } from "./store/open.ts";
 import { UserError } from "../user-error.ts";
 
 /** Opens the backend for a URL with the credentials from authinfo. */
-export function openStore(url: string, auth: AuthInfo): Backend {
-  return openBackend(url, { login: auth.backendLogin, password: auth.backendPassword, options: auth.backendOptions });
+export function openStore(url: string, auth: AuthInfo, maxConnections?: number): Backend {
+  return openBackend(url, { login: auth.backendLogin, password: auth.backendPassword, options: auth.backendOptions }, { maxConcurrent: maxConnections });
 }
 
 /**

@@ -96,6 +96,13 @@ export class BlockCache {
    * its size by waiting writers could evict each download before its reader runs.
    */
   private readonly justLoaded = new Map<string, number>();
+  /**
+   * Blocks being downloaded that a read or write waits for. A prefetch's download (nobody waiting yet) is
+   * not pinned in justLoaded when it lands: if the reader jumps elsewhere, it is an ordinary clean block.
+   */
+  private readonly demanded = new Set<string>();
+  /** Set at close: a download landing afterwards (a prefetch still running) writes no cache file. */
+  private downloadsRefused = false;
   /** Cache files written since they were last fsynced (close syncs them, so a clean open can trust them). */
   private readonly unsynced = new Set<string>();
   /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
@@ -245,6 +252,14 @@ export class BlockCache {
     this.touch(key, next);
   }
 
+  /**
+   * From now on downloads that complete are dropped (close, before the final sync: a prefetch still in
+   * flight must not write a cache file that sync did not cover).
+   */
+  refuseDownloads(): void {
+    this.downloadsRefused = true;
+  }
+
   /** Closes every cached descriptor (at close; nothing is written). */
   closeFiles(): void {
     this.fds.closeAll();
@@ -326,6 +341,7 @@ export class BlockCache {
       }
       const objId = this.o.map.get(inode, blkno);
       if (objId === null) return; // a hole
+      if (this.downloadsRefused) throw new Error(`block ${key}: the filesystem is closing, nothing more is downloaded`);
       let p = this.loading.get(key);
       if (!p) {
         const size = Math.min(this.blockSize, this.o.map.object(objId)?.size ?? this.blockSize);
@@ -333,14 +349,9 @@ export class BlockCache {
           await this.roomChange(); // a cache full of dirty data: uploads make room, then look again
           continue;
         }
-        this.space.incoming(size, 1);
-        p = this.download(key, inode, blkno, objId).finally(() => {
-          this.loading.delete(key);
-          this.space.incoming(size, -1);
-          this.pressureGauge.wake();
-        });
-        this.loading.set(key, p);
+        p = this.startDownload(key, inode, blkno, objId, size);
       }
+      this.demanded.add(key);
       if (!patient) {
         await p;
         continue;
@@ -362,6 +373,50 @@ export class BlockCache {
   pressure(): number {
     const caps = this.space.caps;
     return Math.max(this.space.dirtyBytes / caps.maxBytes, this.dirty.size / caps.maxEntries);
+  }
+
+  /**
+   * The one download of a block, shared by every reader and prefetcher that asks while it runs; its room
+   * was made by the caller (admitted), and it counts as incoming until its file is in place.
+   */
+  private startDownload(key: string, inode: number, blkno: number, objId: number, size: number): Promise<void> {
+    this.space.incoming(size, 1);
+    const p = this.download(key, inode, blkno, objId).finally(() => {
+      this.loading.delete(key);
+      this.demanded.delete(key);
+      this.space.incoming(size, -1);
+      this.pressureGauge.wake();
+    });
+    this.loading.set(key, p);
+    return p;
+  }
+
+  /**
+   * Starts downloading block (inode, blkno) ahead of a reader (readahead), unless it is cached, a hole,
+   * being downloaded already, or its room cannot be made by evicting old clean blocks; returns the download,
+   * or null when nothing was started. A reader that asks for the block meanwhile joins this download
+   * (ensure). Failures are the caller's to ignore. Ask roomForClean first.
+   */
+  prefetch(inode: number, blkno: number): Promise<void> | null {
+    const key = blockKey(inode, blkno);
+    if (this.downloadsRefused || this.files.has(key) || this.loading.has(key)) return null;
+    const objId = this.o.map.get(inode, blkno);
+    if (objId === null) return null;
+    const size = Math.min(this.blockSize, this.o.map.object(objId)?.size ?? this.blockSize);
+    if (!this.space.makeRoom(size, 1)) return null; // never the one-block overshoot: that is for demand only
+    return this.startDownload(key, inode, blkno, objId, size);
+  }
+
+  /**
+   * Whether a speculative download of `bytes` may start: never under back-pressure (past LOW_WATER dirty
+   * data has the room), at once while the cache has free room, and once it is at its size only while dirty
+   * data and downloads leave at least half of it to clean blocks, so readahead evicts the oldest clean
+   * blocks, never makes writers wait, and never crowds out a working set.
+   */
+  roomForClean(bytes: number): boolean {
+    if (this.pressure() >= LOW_WATER) return false;
+    if (this.space.hasFreeRoom(bytes)) return true;
+    return this.space.dirtyBytes + this.space.incomingBytes + bytes <= this.space.caps.maxBytes / 2;
   }
 
   /**
@@ -413,10 +468,6 @@ export class BlockCache {
     while (this.full()) await this.roomChange();
   }
 
-  /** True when a clean block of `bytes` fits without evicting anything and without pressing on dirty room (prefetch asks). */
-  hasRoomFor(bytes: number = this.blockSize): boolean {
-    return this.pressure() < LOW_WATER && this.space.hasFreeRoom(bytes);
-  }
 
   private async download(key: string, inode: number, blkno: number, objId: number): Promise<void> {
     const row = this.o.map.object(objId);
@@ -424,7 +475,7 @@ export class BlockCache {
     const name = dataObjectKey(row.id, row.hash);
     // While we await, the block may be rewritten, truncated or re-pointed (and the old object deleted
     // once unreferenced): then the download's outcome, even a failure, no longer matters; ensure() looks again.
-    const superseded = () => this.files.has(key) || this.o.map.get(inode, blkno) !== objId;
+    const superseded = () => this.downloadsRefused || this.files.has(key) || this.o.map.get(inode, blkno) !== objId;
     let plain: Uint8Array;
     try {
       plain = await this.o.codec.decode("data", name, await this.o.backend.get(name));
@@ -436,7 +487,8 @@ export class BlockCache {
     this.downloadedBytes += plain.length;
     // its room was made when the download was admitted (counted as incoming until now)
     this.writeFile(key, inode, blkno, plain, 0, true);
-    this.justLoaded.set(key, performance.now());
+    // a prefetched block nobody waits for is not pinned: if its reader jumped away it is an ordinary clean block
+    if (this.demanded.has(key)) this.justLoaded.set(key, performance.now());
   }
 
   /** Reads [off, off+len) of a block (call after ensure, with no await in between). Holes read as zeros. */

@@ -6,7 +6,13 @@
 // uploaded again; the object just stored is unused and goes to the removal queue). A failed put leaves
 // the block dirty in the cache; it is retried on the next round, and by flush() for as long as it takes
 // (a transient outage never loses data or fails a flush; OutageLog says what is going on).
+//
+// Pipelined: `concurrency` puts run at once, and up to `encodeAhead` more blocks are read, hashed,
+// compressed and encrypted meanwhile (in the codec Workers) and wait for a put slot, so the link to the
+// store never idles while a block is being encoded. A block waiting for its slot keeps its generation:
+// the commit after the put checks it as before (docs/concurrency.md).
 import type { Backend } from "../store/backend.ts";
+import { LimitBackend } from "../store/limit.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import { type BlockCache, monoNow } from "./cache.ts";
@@ -23,7 +29,10 @@ export interface UploadQueueOptions {
   /** The newest metadata generation taken, log or snapshot (see BlockMap.set). */
   snapshotSeq: () => number;
   delayMs?: number;
+  /** Puts in flight at once (default 4). */
   concurrency?: number;
+  /** Blocks encoded ahead of a free put slot (default 0: a block is encoded inside its slot). */
+  encodeAhead?: number;
   log: (line: string) => void;
   /** Interval of the "store unreachable since …" line during an outage (default 30 s). */
   outageReportMs?: number;
@@ -43,6 +52,12 @@ export class UploadQueue {
   readonly uploadingObjects = new Set<number>();
   private readonly delayMs: number;
   private readonly concurrency: number;
+  /** Blocks in the pipeline at once: the puts plus those encoded ahead. */
+  private readonly depth: number;
+  /** The store, `concurrency` puts at a time (FIFO): blocks encoded ahead wait here for a slot. */
+  private readonly putter: LimitBackend;
+  /** Blocks to upload at the next pump whether due or not (fsync asked for them). */
+  private readonly urgent = new Set<string>();
   private failedAt = new Map<string, number>();
   uploadedBytes = 0;
   errors = 0;
@@ -53,6 +68,8 @@ export class UploadQueue {
   constructor(private readonly o: UploadQueueOptions) {
     this.delayMs = o.delayMs ?? 5000;
     this.concurrency = o.concurrency ?? 4;
+    this.depth = this.concurrency + Math.max(0, o.encodeAhead ?? 0);
+    this.putter = new LimitBackend(o.backend, this.concurrency);
     this.outage = new OutageLog(o.backend, o.log, o.outageReportMs);
     // a writer waiting for room in a full cache: upload everything dirty now, due or not
     o.cache.onFull = () => this.pump(true);
@@ -81,8 +98,17 @@ export class UploadQueue {
     // this runs after every upload completes, and with thousands of small dirty blocks a sorted copy
     // (or a full walk) per completion was quadratic.
     const started: { key: string; inode: number; blkno: number }[] = [];
+    for (const key of this.urgent) {
+      if (this.inFlight.size + started.length >= this.depth) break;
+      if (this.inFlight.has(key)) continue; // stays urgent: a rewrite during this upload goes next
+      this.urgent.delete(key);
+      if (!this.o.cache.isDirty(key)) continue;
+      const [inode, blkno] = key.split("-").map(Number) as [number, number]; // blockKey's form
+      started.push({ key, inode, blkno });
+    }
     for (const [key, d] of this.o.cache.dirtyEntries()) {
-      if (this.inFlight.size + started.length >= this.concurrency) break;
+      if (this.inFlight.size + started.length >= this.depth) break;
+      if (started.some((b) => b.key === key)) continue;
       if (this.inFlight.has(key)) continue;
       if (!all && now - d.since < this.delayMs) break;
       const failed = this.failedAt.get(key);
@@ -151,6 +177,15 @@ export class UploadQueue {
     }
   }
 
+  /**
+   * Starts the uploads of these dirty blocks now, not after the dirty-block delay (fsync: the program
+   * says the file is at a consistent point). Does not wait for them.
+   */
+  uploadSoon(keys: Iterable<string>): void {
+    for (const key of keys) if (this.o.cache.isDirty(key)) this.urgent.add(key);
+    if (this.urgent.size > 0) this.pump(false);
+  }
+
   /** Uploads running right now. */
   get inFlightCount(): number {
     return this.inFlight.size;
@@ -200,7 +235,7 @@ export class UploadQueue {
     try {
       const name = dataObjectKey(id, hash);
       const sealed = await this.o.codec.encode("data", name, content);
-      await this.o.backend.put(name, sealed);
+      await this.putter.put(name, sealed); // waits for a put slot, encoded
       this.uploadedBytes += size;
       this.o.tx(() => {
         this.o.map.markStored(id, sealed.length);

@@ -8,6 +8,8 @@ import { FUSE_OPEN_KILL_SUIDGID, FUSE_WRITE_KILL_SUIDGID } from "../fuse/kernel.
 import type { MetaDb } from "../meta/db.ts";
 import type { UploadQueue } from "../blocks/upload-queue.ts";
 import type { RemovalQueue } from "../blocks/removal-queue.ts";
+import type { Prefetcher, PrefetchStats } from "../blocks/prefetch.ts";
+import { blockKey } from "../blocks/cache.ts";
 import type { FsMetadata } from "../metadata/fs-metadata.ts";
 import type { VfsCore } from "./core.ts";
 import * as attrOps from "./attr-ops.ts";
@@ -70,6 +72,8 @@ export interface CofferParts {
   metadata: FsMetadata;
   /** Closed last (its Workers encode the final uploads). */
   codec?: ObjectCodec;
+  /** Downloads the next blocks ahead of sequential readers (none: every read fetches only its own blocks). */
+  prefetcher?: Prefetcher;
 }
 
 export class CofferFs implements RawFileSystem {
@@ -180,8 +184,9 @@ export class CofferFs implements RawFileSystem {
     this.locks.check(parent);
     return fileOps.create(this.c, ctx, parent, name, mode, flags, umask);
   }
-  read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Uint8Array> {
-    return fileOps.read(this.c, nodeid, offset, size);
+  read(_ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): Promise<Uint8Array> {
+    const prefetcher = this.p.prefetcher;
+    return fileOps.read(this.c, nodeid, offset, size, prefetcher && { prefetcher, fh });
   }
   write(ctx: RequestContext, nodeid: number, _fh: number, offset: number, data: Uint8Array, writeFlags: number): Promise<number> {
     if (this.closed) throw new FuseError(EROFS);
@@ -192,6 +197,7 @@ export class CofferFs implements RawFileSystem {
   // here). Answered ENOSYS once, the kernel stops sending it (fc->no_flush) and still writes its cached pages
   // back before close returns (fuse_flush does that before asking us).
   release(_ctx: RequestContext, _nodeid: number, fh: number, _flags: number): void {
+    this.p.prefetcher?.forget(fh);
     // Deferred sizes and times are not committed here: close(2) promises no durability (fsync does), and with
     // the writeback cache every close ends in a times-only SETATTR, so a commit here would cost one per file.
     // The next transaction (the next create, say), fsync or the 500 ms timer commits them.
@@ -199,6 +205,8 @@ export class CofferFs implements RawFileSystem {
   }
   fsync(_ctx: RequestContext, nodeid: number, _fh: number, _datasync: boolean): void {
     fileOps.fsync(this.c, nodeid);
+    // the file is at a point its program chose: store its dirty blocks now rather than after the delay
+    this.p.uploads.uploadSoon(this.c.cache.cachedFrom(nodeid, 0).map((b) => blockKey(nodeid, b)));
   }
   fallocate(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, length: number, mode: number): void {
     this.locks.check(nodeid);
@@ -330,6 +338,7 @@ export class CofferFs implements RawFileSystem {
     await this.p.metadata.shipper.stop();
     this.finalStats = this.stats();
     await this.p.removal.stop();
+    this.c.cache.refuseDownloads(); // a prefetch still running writes nothing after the sync below
     this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
     this.c.cache.closeFiles();
     await this.p.metadata.close(); // closes the database, then marks the cache clean
@@ -360,6 +369,11 @@ export class CofferFs implements RawFileSystem {
       generation: s.shippedGen, lastShipAt: s.lastShipAt, unshipped: s.changed, lagMs: s.lagMs(),
       shippedBytes: s.shippedBytes, shippedObjects: s.shippedObjects, lastError: s.lastError, mainThreadMs: s.mainThreadMs,
     };
+  }
+
+  /** What readahead did since the mount (all zero when it is off). */
+  prefetchStats(): PrefetchStats {
+    return this.p.prefetcher?.stats() ?? { started: 0, failed: 0, inFlight: 0, resets: 0 };
   }
 
   /** Commits made durable at COMMIT (synchronous=FULL) so far: the upload commits (tests check the wiring). */

@@ -3,6 +3,7 @@ import type { OpenOut, RequestContext } from "../fuse/raw-fs.ts";
 import { EBADF, EFBIG, EINVAL, ENOSPC, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
 import { MAX_FILE_SIZE } from "./attr-ops.ts";
 import { blockKey } from "../blocks/cache.ts";
+import type { Prefetcher } from "../blocks/prefetch.ts";
 import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_DIRECT, O_TRUNC, O_WRONLY, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
 import { makeNode } from "./entry-ops.ts";
@@ -53,10 +54,12 @@ function* blockSpans(offset: number, len: number, bs: number): Generator<{ blk: 
   }
 }
 
-export async function read(c: VfsCore, nodeid: number, offset: number, size: number): Promise<Uint8Array> {
+export async function read(c: VfsCore, nodeid: number, offset: number, size: number, ahead?: { prefetcher: Prefetcher; fh: number }): Promise<Uint8Array> {
   const i = c.get(nodeid);
   if (isDir(i)) throw new FuseError(EINVAL);
   if (offset >= i.size || size <= 0) return new Uint8Array(0);
+  // before waiting for our own blocks: the next ones of a sequential reader download meanwhile
+  ahead?.prefetcher.onRead(ahead.fh, nodeid, offset, size, i.size);
   const len = Math.min(size, i.size - offset);
   const out = new Uint8Array(len);
   for (const { blk, within, n, done } of blockSpans(offset, len, c.blockSize)) {
