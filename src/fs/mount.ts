@@ -136,17 +136,15 @@ export class MountedFilesystem implements ControlTarget {
     this.fs.setCacheSize(bytes);
   }
 
-  /** coffer cp: the kernel may hold a negative entry for the new name, and the parent's old attributes. */
+  /** coffer cp (the kernel is told of the new name before this resolves: CofferFs.changedOutOfBand). */
   async copyTree(src: string[], dst: string[]): Promise<{ entries: number }> {
     const r = await this.fs.copyTree(src, dst);
-    this.forgetEntry(r.parent, r.name);
     return { entries: r.entries };
   }
 
-  /** coffer rm: the kernel drops the removed name and, with it, every cached entry beneath. */
-  removeTree(path: string[]): { entries: number } {
-    const r = this.fs.removeTree(path);
-    this.forgetEntry(r.parent, r.name);
+  /** coffer rm (the kernel drops the removed name, and every cached entry beneath, before this resolves). */
+  async removeTree(path: string[]): Promise<{ entries: number }> {
+    const r = await this.fs.removeTree(path);
     return { entries: r.entries };
   }
 
@@ -156,15 +154,6 @@ export class MountedFilesystem implements ControlTarget {
 
   lockStatus(path: string[]): { locked: boolean; lockedRoot: boolean } {
     return this.fs.lockStatus(path);
-  }
-
-  /**
-   * Sent from a control request, never from inside a FUSE request on `parent` (the kernel takes the
-   * parent's lock to drop the entry).
-   */
-  private forgetEntry(parent: number, name: string): void {
-    this.session.notifyInvalEntry(parent, name);
-    this.session.notifyInvalInode(parent, -1, 0);
   }
 
   /** Lets the reply to a `coffer umount` reach its caller before the process exits. */
@@ -252,9 +241,15 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       atime: req.atime,
       defaultPermissions: true,
       posixAcl: true, // CofferFs keeps modes and ACLs in sync (src/fs/posix-acl.ts)
+      autoInvalData: false, // the only writer: every data change comes through the kernel (its page cache stays right)
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));
+    fs.setKernelCache({
+      invalAttrs: (ino) => session.notifyInvalInode(ino, -1, 0),
+      invalListing: (dir) => session.notifyInvalInode(dir, 0, 0),
+      invalEntry: (parent, name) => session.notifyInvalEntry(parent, name),
+    });
     await session.ready;
     let mounted: MountedFilesystem | null = null;
     const control = new ControlServer(controlSocketPath(mountpoint), controlHandlers(() => mounted!, req.log), req.log);

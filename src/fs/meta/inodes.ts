@@ -44,6 +44,8 @@ export class InodeTable {
    * security.capability before every write; on a filesystem without xattrs that needs no query.
    */
   private noXattrs: boolean | null = null;
+  /** Called with the id of every inode row changed through update() (the vfs tracks what the kernel last saw). */
+  onUpdate: (id: number) => void = () => {};
 
   constructor(private readonly m: MetaDb) {
     m.onRollback.push(() => {
@@ -91,6 +93,7 @@ export class InodeTable {
   /** Writes back every mutable column of `i`. */
   update(i: Inode): void {
     this.rows.delete(i.id); // dropped first: if the statement throws, nothing stale stays
+    this.onUpdate(i.id);
     const r = this.updStmt.run(i.mode, i.uid, i.gid, i.nlink, i.size, i.rdev, i.atimeNs, i.mtimeNs, i.ctimeNs, i.id);
     if (r.changes > 0) this.remember({ ...i }); // an update of a deleted inode must not bring it back
   }
