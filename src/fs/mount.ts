@@ -246,7 +246,7 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
     });
     undo.push(() => session.unmount({ lazy: true }));
     fs.setKernelCache({
-      invalAttrs: (ino) => session.notifyInvalInode(ino, -1, 0),
+      invalAttrs: async (ino) => session.notifyInvalAttrs(ino), // lock-free in the kernel: written at once
       invalListing: (dir) => session.notifyInvalInode(dir, 0, 0),
       invalEntry: (parent, name) => session.notifyInvalEntry(parent, name),
     });

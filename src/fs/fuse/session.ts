@@ -56,6 +56,13 @@ export interface FuseSession {
    * kernel has processed it. Sent from a Worker (notify-worker.ts), so it is safe from anywhere, handlers included.
    */
   notifyInvalInode(nodeid: number, offset: number, length: number): Promise<void>;
+  /**
+   * Drop the kernel's cached attributes of `nodeid`, written at once by the calling thread: safe from anywhere,
+   * handlers included, because an attributes-only INVAL_INODE takes no inode or page lock in the kernel (it
+   * bumps the attribute version and marks the attributes stale), so it never waits for a reply. Unlike the
+   * Worker-sent notifications it reaches the kernel before anything the caller writes next (a reply).
+   */
+  notifyInvalAttrs(nodeid: number): void;
   /** Drop the kernel's cached name `name` in directory `parent` (and the directory's attributes); resolves once done. */
   notifyInvalEntry(parent: number, name: string): Promise<void>;
 }
@@ -294,14 +301,23 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
     throw e;
   }
 
-  const notify = (code: number, body: Uint8Array): Promise<void> => {
-    if (ended) return Promise.resolve();
+  const notificationBytes = (code: number, body: Uint8Array): Uint8Array => {
     const bytes = new Uint8Array(fuse_out_header.size + body.byteLength);
     const dv = new DataView(bytes.buffer);
     dv.setUint32(0, bytes.byteLength, true);
     dv.setInt32(4, code, true); // unique 0 marks a notification; its code goes where a reply's error would
     bytes.set(body, fuse_out_header.size);
-    return notifier.send(bytes);
+    return bytes;
+  };
+  const notify = (code: number, body: Uint8Array): Promise<void> =>
+    ended ? Promise.resolve() : notifier.send(notificationBytes(code, body));
+  const invalInodeBody = (nodeid: number, offset: number, length: number): Uint8Array => {
+    const b = new Uint8Array(fuse_notify_inval_inode_out.size);
+    const dv = new DataView(b.buffer);
+    setU64(dv, fuse_notify_inval_inode_out.offsets.ino, nodeid);
+    dv.setBigInt64(fuse_notify_inval_inode_out.offsets.off, BigInt(offset), true);
+    dv.setBigInt64(fuse_notify_inval_inode_out.offsets.len, BigInt(length), true);
+    return b;
   };
 
   return {
@@ -313,12 +329,17 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
       await closed;
     },
     notifyInvalInode(nodeid, offset, length) {
-      const b = new Uint8Array(fuse_notify_inval_inode_out.size);
-      const dv = new DataView(b.buffer);
-      setU64(dv, fuse_notify_inval_inode_out.offsets.ino, nodeid);
-      dv.setBigInt64(fuse_notify_inval_inode_out.offsets.off, BigInt(offset), true);
-      dv.setBigInt64(fuse_notify_inval_inode_out.offsets.len, BigInt(length), true);
-      return notify(NotifyCode.INVAL_INODE, b);
+      return notify(NotifyCode.INVAL_INODE, invalInodeBody(nodeid, offset, length));
+    },
+    notifyInvalAttrs(nodeid) {
+      if (ended) return;
+      const bytes = notificationBytes(NotifyCode.INVAL_INODE, invalInodeBody(nodeid, -1, 0));
+      try {
+        writeSync(fd, bytes, 0, bytes.byteLength);
+      } catch (e) {
+        const c = (e as { code?: string }).code;
+        if (c !== "ENOENT" && c !== "ENODEV") log(`notification failed: ${(e as Error).message}`);
+      }
     },
     notifyInvalEntry(parent, name) {
       const n = utf8(name);

@@ -9,7 +9,7 @@
 
 /** The kernel notifications, as the composition root wires them to the FUSE session (they resolve once processed). */
 export interface KernelCache {
-  /** The attributes of `ino` changed. */
+  /** The attributes of `ino` changed (in the kernel before anything written after this call). */
   invalAttrs(ino: number): Promise<void>;
   /** Directory `dir` changed: its attributes and its cached listing (FOPEN_CACHE_DIR) are stale. */
   invalListing(dir: number): Promise<void>;
