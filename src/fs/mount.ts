@@ -122,17 +122,15 @@ export class MountedFilesystem implements ControlTarget {
     this.fs.setCacheSize(bytes);
   }
 
-  /** coffer cp: the kernel may hold a negative entry for the new name, and the parent's old attributes. */
+  /** coffer cp (the kernel is told of the new name before this resolves: CofferFs.changedOutOfBand). */
   async copyTree(src: string[], dst: string[]): Promise<{ entries: number }> {
     const r = await this.fs.copyTree(src, dst);
-    this.forgetEntry(r.parent, r.name);
     return { entries: r.entries };
   }
 
-  /** coffer rm: the kernel drops the removed name and, with it, every cached entry beneath. */
-  removeTree(path: string[]): { entries: number } {
-    const r = this.fs.removeTree(path);
-    this.forgetEntry(r.parent, r.name);
+  /** coffer rm (the kernel drops the removed name, and every cached entry beneath, before this resolves). */
+  async removeTree(path: string[]): Promise<{ entries: number }> {
+    const r = await this.fs.removeTree(path);
     return { entries: r.entries };
   }
 
@@ -142,15 +140,6 @@ export class MountedFilesystem implements ControlTarget {
 
   lockStatus(path: string[]): { locked: boolean; lockedRoot: boolean } {
     return this.fs.lockStatus(path);
-  }
-
-  /**
-   * Sent from a control request, never from inside a FUSE request on `parent` (the kernel takes the
-   * parent's lock to drop the entry).
-   */
-  private forgetEntry(parent: number, name: string): void {
-    this.session.notifyInvalEntry(parent, name);
-    this.session.notifyInvalInode(parent, -1, 0);
   }
 
   /** Lets the reply to a `coffer umount` reach its caller before the process exits. */
@@ -256,9 +245,15 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       // round trip each. It owns size and mtime meanwhile (SETATTR at close); fsync, close and unmount write back
       // first, and `coffer flush`/`cp` sync the mount before asking us (src/cli/sync-mount.ts). docs/durability.md
       writebackCache: true,
+      autoInvalData: false, // the only writer: every data change comes through the kernel (its page cache stays right)
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));
+    fs.setKernelCache({
+      invalAttrs: async (ino) => session.notifyInvalAttrs(ino), // lock-free in the kernel: written at once
+      invalListing: (dir) => session.notifyInvalInode(dir, 0, 0),
+      invalEntry: (parent, name) => session.notifyInvalEntry(parent, name),
+    });
     markPhase("mount(2) done, readers started");
     await session.ready;
     markPhase("kernel INIT answered");

@@ -43,6 +43,12 @@ export interface InitConfig {
    * chown. In return the kernel sets SB_NOSEC and stops asking GETXATTR security.capability before each write.
    */
   killPriv?: boolean;
+  /**
+   * Offer AUTO_INVAL_DATA (default true): the kernel asks for fresh attributes before cached reads and drops the
+   * page cache when mtime or size changed. A filesystem that is the only writer of its data (every change comes
+   * through the kernel, or sends inval_inode) turns it off: then a file written and read back keeps its pages.
+   */
+  autoInvalData?: boolean;
 }
 
 export const MAX_MAX_WRITE = 1 << 20;
@@ -63,7 +69,8 @@ export function decodeInitIn(r: Req): InitIn {
 export function wantedFlags(cfg: InitConfig): bigint {
   let f =
     InitFlag.ASYNC_READ | InitFlag.ATOMIC_O_TRUNC | InitFlag.EXPORT_SUPPORT | InitFlag.BIG_WRITES |
-    InitFlag.AUTO_INVAL_DATA | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES | InitFlag.ASYNC_DIO;
+    InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES | InitFlag.ASYNC_DIO;
+  if (cfg.autoInvalData ?? true) f |= InitFlag.AUTO_INVAL_DATA;
   if (cfg.readdirplus) f |= InitFlag.DO_READDIRPLUS | InitFlag.READDIRPLUS_AUTO;
   if (cfg.writebackCache) f |= InitFlag.WRITEBACK_CACHE;
   if (cfg.posixAcl) f |= InitFlag.POSIX_ACL | InitFlag.DONT_MASK;

@@ -62,6 +62,7 @@ export const PATH_MAX = 4096;
 // <sys/xattr.h> and <linux/falloc.h>: every filesystem on this layer interprets them the same way.
 /** OPEN/CREATE flags (the kernel strips O_CREAT/O_EXCL before OPEN; CREATE keeps O_EXCL). */
 export const O_ACCMODE = 3;
+export const O_RDONLY = 0;
 export const O_WRONLY = 1;
 export const O_EXCL = 0o200;
 export const O_TRUNC = 0o1000;

@@ -63,6 +63,8 @@ export class InodeTable implements DeferredWrites {
    * security.capability before every write; on a filesystem without xattrs that needs no query.
    */
   private noXattrs: boolean | null = null;
+  /** Called with the id of every inode changed through update() or deferAttrs() (the vfs tracks what the kernel last saw). */
+  onUpdate: (id: number) => void = () => {};
 
   constructor(private readonly m: MetaDb) {
     m.onRollback.push(() => {
@@ -108,6 +110,7 @@ export class InodeTable implements DeferredWrites {
   deferAttrs(i: Inode): void {
     this.pendingAttrs.set(i.id, { size: i.size, mtimeNs: i.mtimeNs, ctimeNs: i.ctimeNs, ver: ++this.ver });
     this.remember({ ...i });
+    this.onUpdate(i.id); // changed like an update: what the kernel was last sent is no longer current
   }
 
   /** DeferredWrites: inodes with attributes not committed yet. */
@@ -147,6 +150,7 @@ export class InodeTable implements DeferredWrites {
   /** Writes back every mutable column of `i`. */
   update(i: Inode): void {
     this.rows.delete(i.id); // dropped first: if the statement throws, nothing stale stays
+    this.onUpdate(i.id);
     const r = this.updStmt.run(i.mode, i.uid, i.gid, i.nlink, i.size, i.rdev, i.atimeNs, i.mtimeNs, i.ctimeNs, i.id);
     // an autocommitted row holds the deferred attributes too (`i` came from get): nothing left to write.
     // Inside a transaction they stay pending until its COMMIT (MetaDb.tx wrote them first; a rollback keeps them).

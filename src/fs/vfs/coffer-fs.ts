@@ -4,7 +4,7 @@ import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../fuse/raw-fs.ts";
 import { EROFS, FuseError } from "../fuse/errno.ts";
-import { FUSE_OPEN_KILL_SUIDGID, FUSE_WRITE_KILL_SUIDGID } from "../fuse/kernel.ts";
+import { FOPEN, FUSE_OPEN_KILL_SUIDGID, FUSE_WRITE_KILL_SUIDGID } from "../fuse/kernel.ts";
 import type { MetaDb } from "../meta/db.ts";
 import type { UploadQueue } from "../blocks/upload-queue.ts";
 import type { RemovalQueue } from "../blocks/removal-queue.ts";
@@ -12,6 +12,7 @@ import type { Prefetcher, PrefetchStats } from "../blocks/prefetch.ts";
 import { blockKey } from "../blocks/cache.ts";
 import type { FsMetadata } from "../metadata/fs-metadata.ts";
 import type { VfsCore } from "./core.ts";
+import type { KernelCache } from "./kernel-cache.ts";
 import * as attrOps from "./attr-ops.ts";
 import * as dirOps from "./dir-ops.ts";
 import * as entryOps from "./entry-ops.ts";
@@ -219,7 +220,9 @@ export class CofferFs implements RawFileSystem {
   // ---- directories ----
   opendir(_ctx: RequestContext, nodeid: number, _flags: number): OpenOut {
     this.c.dir(nodeid);
-    return { fh: this.c.openHandle(nodeid, 0), openFlags: 0 };
+    // the kernel keeps the listing it read (across opens) until the directory changes: through the kernel,
+    // which drops it itself, or outside it (coffer cp/rm), which tells it (KernelCache.invalListing)
+    return { fh: this.c.openHandle(nodeid, 0), openFlags: FOPEN.CACHE_DIR | FOPEN.KEEP_CACHE };
   }
   readdir(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, out: DirentSink): void {
     dirOps.readdir(this.c, nodeid, offset, out, false);
@@ -272,18 +275,41 @@ export class CofferFs implements RawFileSystem {
     for (let attempt = 0; ; attempt++) {
       const from = resolvePath(this.c, src, "the source");
       const parent = resolvePath(this.c, dst.slice(0, -1), "the destination's parent");
-      if (dirtyInTree(this.c, from) === 0) return { ...copyTree(this.c, this.locks, from, parent, name), parent, name };
+      if (dirtyInTree(this.c, from) === 0) {
+        const r = copyTree(this.c, this.locks, from, parent, name);
+        await this.changedOutOfBand(parent, name, []);
+        return { ...r, parent, name };
+      }
       if (attempt >= COPY_FLUSH_ATTEMPTS) throw new TreeOpError("the source tree kept changing while it was being stored; try again when writes to it stop");
       await this.p.uploads.flush();
     }
   }
 
   /** Removes directory `path` with everything under it (locked or not). */
-  removeTree(path: string[]): { entries: number; parent: number; name: string } {
+  async removeTree(path: string[]): Promise<{ entries: number; parent: number; name: string }> {
     if (path.length === 0) throw new TreeOpError("the mount point itself cannot be removed");
     const parent = resolvePath(this.c, path.slice(0, -1), "the parent directory");
     const name = path.at(-1)!;
-    return { ...removeTree(this.c, this.locks, parent, name), parent, name };
+    const r = removeTree(this.c, this.locks, parent, name);
+    await this.changedOutOfBand(parent, name, r.changed);
+    return { entries: r.entries, parent, name };
+  }
+
+  /**
+   * Entry `name` of `parent` appeared or went outside a kernel request: the kernel drops the name (with every
+   * cached name beneath it), the directory's attributes and cached listing, and the attributes of the
+   * `changed` inodes it still holds (an open file, a file linked from elsewhere). Resolves once the kernel has
+   * processed them, so the caller's reply comes after: ls and stat see the change at once.
+   */
+  private async changedOutOfBand(parent: number, name: string, changed: number[]): Promise<void> {
+    const k = this.c.kernel;
+    const held = changed.filter((id) => this.c.lookups.has(id));
+    await Promise.all([k.invalEntry(parent, name), k.invalListing(parent), ...held.map((id) => k.invalAttrs(id))]);
+  }
+
+  /** The composition root hands over the mounted session's notifications (kernel-cache.ts). */
+  setKernelCache(kernel: KernelCache): void {
+    this.c.kernel = kernel;
   }
 
   /** Makes directory `path` immutable; false when it was already. */

@@ -4,7 +4,7 @@ import { EBADF, EFBIG, EINVAL, ENOSPC, ENXIO, EOPNOTSUPP, FuseError } from "../f
 import { MAX_FILE_SIZE } from "./attr-ops.ts";
 import { blockKey } from "../blocks/cache.ts";
 import type { Prefetcher } from "../blocks/prefetch.ts";
-import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_DIRECT, O_TRUNC, O_WRONLY, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
+import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_DIRECT, O_RDONLY, O_TRUNC, O_WRONLY, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
 import { makeNode } from "./entry-ops.ts";
 import { dropPrivs, privsToDrop } from "./kill-priv.ts";
@@ -16,25 +16,35 @@ export async function open(c: VfsCore, nodeid: number, flags: number, killSuid =
   const fh = c.openHandle(nodeid, flags);
   const truncating = flags & O_TRUNC && isReg(i) && (flags & O_ACCMODE) !== 0;
   if (truncating && i.size > 0) await c.resize(nodeid, 0);
-  // reads served from the kernel's page cache never reach read(): count the access when a reader opens
-  else if ((flags & O_ACCMODE) !== O_WRONLY) c.touchAtime(c.get(nodeid));
-  if (truncating && killSuid) killSuidOnTruncate(c, nodeid, callerGid);
+  // reads served from the kernel's page cache never reach read(): count the access when a reader opens. The
+  // OPEN reply carries no attributes, so the kernel is told its cached atime is stale, before the reply: a
+  // stat after the open must see the new atime (an attributes-only notification takes no kernel lock)
+  else if ((flags & O_ACCMODE) !== O_WRONLY && c.touchAtime(c.get(nodeid))) await c.kernel.invalAttrs(nodeid);
+  // the mode changed outside a SETATTR reply: the kernel's cached attributes are stale the same way
+  if (truncating && killSuid && killSuidOnTruncate(c, nodeid, callerGid)) await c.kernel.invalAttrs(nodeid);
   // All changes pass through this mount, so the kernel's page cache stays valid across opens; except
   // around O_DIRECT, which bypasses it: such an open drops the cached pages, so a buffered read after
   // direct I/O never sees what the cache held before.
-  return { fh, openFlags: flags & O_DIRECT ? 0 : FOPEN.KEEP_CACHE };
+  let openFlags = flags & O_DIRECT ? 0 : FOPEN.KEEP_CACHE;
+  // FLUSH (at every close) does nothing here: a read-only handle has nothing to flush, so the kernel need not ask
+  if ((flags & O_ACCMODE) === O_RDONLY) openFlags |= FOPEN.NOFLUSH;
+  return { fh, openFlags };
 }
 
-/** A truncate by a caller without CAP_FSETID clears suid (and sgid with group execute), and capabilities. */
-function killSuidOnTruncate(c: VfsCore, nodeid: number, callerGid: number): void {
+/**
+ * A truncate by a caller without CAP_FSETID clears suid (and sgid with group execute), and capabilities;
+ * returns whether anything changed.
+ */
+function killSuidOnTruncate(c: VfsCore, nodeid: number, callerGid: number): boolean {
   const i = c.get(nodeid);
   const drop = privsToDrop(c, i, true, callerGid);
-  if (!drop) return;
+  if (!drop) return false;
   c.tx(() => {
     dropPrivs(c, i, drop);
     i.ctimeNs = nowNs();
     c.inodes.update(i);
   });
+  return true;
 }
 
 export function create(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number) {
