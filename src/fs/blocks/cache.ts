@@ -24,6 +24,7 @@ import { type Backend, isTransient } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import type { ObjectCodec } from "./object-codec.ts";
+import type { UploadBuffers } from "./upload-buffers.ts";
 import { FdPool } from "./fd-pool.ts";
 import { READ_TIMEOUT_MS, withReadDeadline } from "./read-deadline.ts";
 
@@ -725,12 +726,12 @@ export class BlockCache {
   }
 
   /** The current content and generation of a dirty block (trailing zeros trimmed), or null if clean/gone. */
-  takeForUpload(key: string): { content: Uint8Array; gen: number } | null {
+  takeForUpload(key: string, buffers?: UploadBuffers): { content: Uint8Array; gen: number } | null {
     const d = this.dirty.get(key);
     const c = this.files.get(key);
     if (!d || !c) return null;
     // shared memory: the codec Workers read it where it is (no copy through postMessage)
-    const buf = new Uint8Array(new SharedArrayBuffer(c.size));
+    const buf = buffers ? buffers.take(c.size) : new Uint8Array(new SharedArrayBuffer(c.size));
     this.read(d.inode, d.blkno, 0, c.size, buf, 0);
     let end = buf.length;
     while (end > 0 && buf[end - 1] === 0) end--;

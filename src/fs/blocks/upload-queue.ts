@@ -17,6 +17,7 @@ import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import { type BlockCache, monoNow } from "./cache.ts";
 import { OutageLog } from "./outage-log.ts";
+import { UploadBuffers } from "./upload-buffers.ts";
 import type { ObjectCodec } from "./object-codec.ts";
 
 export interface UploadQueueOptions {
@@ -54,6 +55,8 @@ export class UploadQueue {
   private readonly concurrency: number;
   /** Blocks in the pipeline at once: the puts plus those encoded ahead. */
   private readonly depth: number;
+  /** Shared block buffers, reused: at most `depth` blocks are read for upload at once. */
+  private readonly buffers: UploadBuffers;
   /** The store, `concurrency` puts at a time (FIFO): blocks encoded ahead wait here for a slot. */
   private readonly putter: LimitBackend;
   /** Blocks to upload at the next pump whether due or not (fsync asked for them). */
@@ -69,6 +72,7 @@ export class UploadQueue {
     this.delayMs = o.delayMs ?? 5000;
     this.concurrency = o.concurrency ?? 4;
     this.depth = this.concurrency + Math.max(0, o.encodeAhead ?? 0);
+    this.buffers = new UploadBuffers(o.cache.blockSize, this.depth);
     this.putter = new LimitBackend(o.backend, this.concurrency);
     this.outage = new OutageLog(o.backend, o.log, o.outageReportMs);
     // a writer waiting for room in a full cache: upload everything dirty now, due or not
@@ -193,48 +197,62 @@ export class UploadQueue {
 
   private async uploadOne(key: string, inode: number, blkno: number): Promise<void> {
     for (;;) {
-      const taken = this.o.cache.takeForUpload(key);
+      const taken = this.o.cache.takeForUpload(key, this.buffers);
       if (!taken) return;
       const { content, gen } = taken;
-      if (content.length === 0) {
-        // all zeros: the block becomes a hole, no object needed
-        this.o.tx(() => {
-          if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, null, this.o.snapshotSeq());
-        });
-        return;
-      }
-      // may run in a Worker: the lookup below comes after the await, in the same synchronous run as its use
-      const hash = await this.o.codec.contentId(content);
-      const existing = this.o.map.findStored(hash);
-      if (existing) {
-        this.o.tx(() => {
-          if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, existing.id, this.o.snapshotSeq());
-        });
-        return;
-      }
-      const same = this.byHash.get(hash);
-      if (same) {
-        await same.catch(() => {});
-        continue; // now it is probably stored: take the block again and dedup against it
-      }
-      const up = this.put(key, inode, blkno, hash, content, gen);
-      this.byHash.set(hash, up);
+      // the block's shared buffer goes back to the pool once nothing reads it: encoded, or not needed at all
+      let returned = false;
+      const giveBack = () => {
+        if (!returned) this.buffers.give(content);
+        returned = true;
+      };
       try {
-        await up;
+        if (content.length === 0) {
+          // all zeros: the block becomes a hole, no object needed
+          this.o.tx(() => {
+            if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, null, this.o.snapshotSeq());
+          });
+          return;
+        }
+        // may run in a Worker: the lookup below comes after the await, in the same synchronous run as its use
+        const hash = await this.o.codec.contentId(content);
+        const existing = this.o.map.findStored(hash);
+        if (existing) {
+          this.o.tx(() => {
+            if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, existing.id, this.o.snapshotSeq());
+          });
+          return;
+        }
+        const same = this.byHash.get(hash);
+        if (same) {
+          giveBack();
+          await same.catch(() => {});
+          continue; // now it is probably stored: take the block again and dedup against it
+        }
+        const up = this.put(key, inode, blkno, hash, content, gen, giveBack);
+        this.byHash.set(hash, up);
+        try {
+          await up;
+        } finally {
+          this.byHash.delete(hash);
+        }
+        return;
       } finally {
-        this.byHash.delete(hash);
+        giveBack();
       }
-      return;
     }
   }
 
-  private async put(key: string, inode: number, blkno: number, hash: string, content: Uint8Array, gen: number): Promise<void> {
+
+  /** `encoded` is called once `content` has been read for the last time (the put needs only the sealed bytes). */
+  private async put(key: string, inode: number, blkno: number, hash: string, content: Uint8Array, gen: number, encoded: () => void): Promise<void> {
     const size = content.length;
     const id = this.o.map.insertPending(hash, size, this.o.snapshotSeq());
     this.uploadingObjects.add(id);
     try {
       const name = dataObjectKey(id, hash);
       const sealed = await this.o.codec.encode("data", name, content);
+      encoded();
       await this.putter.put(name, sealed); // waits for a put slot, encoded
       this.uploadedBytes += size;
       this.o.tx(() => {
