@@ -2,10 +2,8 @@
 # One run of ../shared/bench/fsbench.py on a plain directory, Coffer local://, Coffer s3c:// to s3rver,
 # an rclone crypt mount (--vfs-cache-mode full) on the same s3rver and bindfs; medians + issue 11 ratios.
 #
-# Usage (root): bench/compare.sh [--runs N] [--size-mb M] [--out FILE.jsonl] [--targets LIST]
-#   Defaults: --runs 3 --size-mb 256, every target (plain,bindfs,coffer-local,coffer-s3c,rclone). Targets are
-#   interleaved per run, each on a fresh filesystem. COFFER=/other/checkout/bin/coffer measures another build
-#   of Coffer (a baseline), with this script's setup.
+# Usage (root): bench/compare.sh [--runs N] [--size-mb M] [--out FILE.jsonl]
+#   Defaults: --runs 3 --size-mb 256. Targets are interleaved per run, each on a fresh filesystem.
 #   Installs the Debian packages rclone and bindfs if missing (apt-get); they are not in install.sh's list
 #   because only this benchmark needs them. FSBENCH=/path/fsbench.py overrides where fsbench is looked for.
 # Coffer and rclone: `--settle` waits until everything is stored (coffer flush; rclone rc vfs/stats until no
@@ -16,7 +14,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-coffer=${COFFER:-$repo/bin/coffer}
+coffer=$repo/bin/coffer
 self=$repo/bench/compare.sh
 
 # ---------- helpers shared by the main run and the restart step fsbench calls between write and cold read
@@ -88,21 +86,16 @@ if [ "${1:-}" = "--internal" ]; then
 fi
 
 # ---------- arguments
-runs=3 size=256 out="" targets=plain,bindfs,coffer-local,coffer-s3c,rclone
+runs=3 size=256 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --targets) targets=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --size-mb) size=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "compare.sh: unknown argument $1 (use --runs N --size-mb M --out FILE --targets LIST)" >&2; exit 2 ;;
+    *) echo "compare.sh: unknown argument $1 (use --runs N --size-mb M --out FILE)" >&2; exit 2 ;;
   esac
 done
 [[ $runs =~ ^[1-9][0-9]*$ && $size =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --runs and --size-mb take positive integers" >&2; exit 2; }
-for t in ${targets//,/ }; do
-  case "$t" in plain|bindfs|coffer-local|coffer-s3c|rclone) ;; *) echo "compare.sh: unknown target $t (--targets takes plain,bindfs,coffer-local,coffer-s3c,rclone)" >&2; exit 2 ;; esac
-done
-want() { [[ ",$targets," == *",$1,"* ]]; }
 [ "$(id -u)" = 0 ] || { echo "compare.sh: run as root (it mounts and drops the page cache)" >&2; exit 2; }
 
 # fsbench sits in the shared folder beside the repo; from a worktree, beside the main checkout.
@@ -194,15 +187,12 @@ for ((run = 1; run <= runs; run++)); do
   mkdir -p "$rd"
 
   # plain directory
-  if want plain; then
   export CMP_STATE=$rd/plain.state; : > "$CMP_STATE"
   mkdir -p "$rd/plain"
   run_fsbench plain "$run" "$rd/plain" --drop "$drop"
   rm -rf "$rd/plain"
-  fi
 
   # bindfs over a local directory
-  if want bindfs; then
   export CMP_STATE=$rd/bindfs.state; : > "$CMP_STATE"
   mkdir -p "$rd/bindfs-src" "$rd/bindfs-mnt"
   mounts+=("$rd/bindfs-mnt"); pidfiles+=("$rd/bindfs.pid")
@@ -212,11 +202,9 @@ for ((run = 1; run <= runs; run++)); do
   peak_rss_mb "$(cat "$rd/bindfs.pid")"
   umount "$rd/bindfs-mnt"; wait "$(cat "$rd/bindfs.pid")" 2>/dev/null || true
   rm -rf "$rd/bindfs-src"
-  fi
 
   # Coffer on local:// and on s3c:// to s3rver
   for kind in local s3c; do
-    want "coffer-$kind" || continue
     export CMP_STATE=$rd/coffer-$kind.state; : > "$CMP_STATE"
     export CMP_MNT=$rd/coffer-$kind-mnt CMP_CACHE=$rd/coffer-$kind-cache CMP_LOG=$rd/coffer-$kind.log
     export CMP_AUTH=$rd/coffer-$kind.authinfo CMP_PIDFILE=$rd/coffer-$kind.pid
@@ -240,7 +228,6 @@ for ((run = 1; run <= runs; run++)); do
   done
 
   # rclone crypt remote on the same s3rver, --vfs-cache-mode full
-  want rclone || continue
   export CMP_STATE=$rd/rclone.state; : > "$CMP_STATE"
   export CMP_MNT=$rd/rclone-mnt CMP_CACHE=$rd/rclone-cache CMP_LOG=$rd/rclone.log CMP_PIDFILE=$rd/rclone.pid
   export CMP_RCONF=$rconf CMP_RCPORT=$(free_port) CMP_PREFIX=run$run

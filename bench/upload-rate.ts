@@ -1,12 +1,11 @@
 // Upload rate: settle time after writing 1 GiB into Coffer (codec Worker pool, and inline) beside raw SDK puts, same s3rver, same run.
 //
-//   bun bench/upload-rate.ts [--mib 1024] [--block-mib 4] [--reps 3] [--conc 8]
+//   bun bench/upload-rate.ts [--mib 1024] [--block-mib 4] [--reps 3] [--conc 4]
 //
 // "sdk" puts the blocks with a bare @aws-sdk/client-s3 S3Client (configured like ours), `conc` at a time.
 // "pool" / "inline" write the same blocks into a CofferFs (no FUSE) on the same s3rver with uploads held
 // back, then time flushAll() until everything is stored: read from the cache, content id, zstd, AES-GCM,
-// self-check, put and commit, `conc` puts in flight (8: Coffer's default for a store with 16 connections)
-// and, as the filesystem does, one block per codec Worker encoded ahead of a free put slot. Blocks are random (incompressible) and all
+// self-check, put and commit, `conc` uploads in flight. Blocks are random (incompressible) and all
 // different, so every configuration sends the same number of bytes. The three take turns rep by rep.
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomFillSync } from "node:crypto";
@@ -26,7 +25,7 @@ const arg = (name: string, def: number) => {
 const MIB = arg("mib", 1024);
 const BLOCK = arg("block-mib", 4) * 1048576;
 const REPS = arg("reps", 3);
-const CONC = arg("conc", 8);
+const CONC = arg("conc", 4);
 const COUNT = Math.ceil((MIB * 1048576) / BLOCK);
 
 const base = randomFillSync(new Uint8Array(BLOCK));
@@ -112,7 +111,7 @@ try {
 }
 const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const rate = (s: number) => (COUNT * BLOCK) / s / 1e6;
-console.log(`upload rate: ${COUNT} x ${BLOCK / 1048576} MiB random blocks to s3rver, ${CONC} puts in flight, median of ${REPS}, ${availableParallelism()} cores`);
+console.log(`upload rate: ${COUNT} x ${BLOCK / 1048576} MiB random blocks to s3rver, ${CONC} in flight, median of ${REPS}, ${availableParallelism()} cores`);
 console.log("| client | settle s (median) | MB/s | vs raw SDK | runs (s) |");
 console.log("|---|---|---|---|---|");
 for (const [k, label] of [["sdk", "raw @aws-sdk/client-s3 puts"], ["pool", `Coffer, codec pool (${availableParallelism()} Workers)`], ["inline", "Coffer, codec inline (main thread)"]] as const) {

@@ -38,8 +38,6 @@ const session = await mountFuse(new MemFs({ names }), {
   defaultPermissions: true,
   // Kernel-enforced POSIX ACLs; MemFs keeps modes and ACLs in sync (src/fs/posix-acl.ts).
   posixAcl: true,
-  // MemFs clears set-user/group-id itself on write, truncate and O_TRUNC open: no GETXATTR before each write.
-  killPriv: true,
   debug: flags.has("--debug"),
   // The kernel then keeps written data in its page cache and sends larger, later WRITEs: a second code path to test.
   writebackCache: flags.has("--writeback-cache"),

@@ -9,7 +9,7 @@ import {
 import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../../src/fs/fuse/raw-fs.ts";
-import { FATTR, FUSE_OPEN_KILL_SUIDGID, FUSE_WRITE_KILL_SUIDGID } from "../../src/fs/fuse/kernel.ts";
+import { FATTR, FUSE_WRITE_KILL_SUIDGID } from "../../src/fs/fuse/kernel.ts";
 import type { NameFilter } from "./name-filter.ts";
 import { encodeName } from "../../src/fs/fuse/index.ts";
 import * as B from "./bits.ts";
@@ -202,7 +202,7 @@ export class MemFs implements RawFileSystem {
     return { entry, open: this.openHandle(this.inodes.get(entry.nodeid)) };
   }
 
-  open(_ctx: RequestContext, nodeid: number, flags: number, openFlags = 0): OpenOut {
+  open(_ctx: RequestContext, nodeid: number, flags: number): OpenOut {
     const node = this.inodes.get(nodeid);
     if (node.isDir) throw new FuseError(EISDIR);
     // Only sent when FUSE_ATOMIC_O_TRUNC was negotiated; otherwise the kernel truncates with SETATTR first.
@@ -210,7 +210,6 @@ export class MemFs implements RawFileSystem {
       node.data.truncate(0);
       node.touchMtime();
     } else if ((flags & 3) !== 1) node.touchAtime(); // not O_WRONLY: reads from the page cache never reach read()
-    if (flags & B.O_TRUNC && openFlags & FUSE_OPEN_KILL_SUIDGID) clearSetId(node); // HANDLE_KILLPRIV_V2
     return this.openHandle(node);
   }
 

@@ -1,5 +1,9 @@
 // Registers the administration subcommands (passphrase, rotate-key, backups, clear) on the coffer program.
 import type { Command } from "commander";
+import { backupsListCommand, backupsRestoreCommand } from "./backups.ts";
+import { clearCommand } from "./clear.ts";
+import { passphraseCommand } from "./passphrase.ts";
+import { rotateKeyCommand } from "./rotate-key.ts";
 
 const AUTHFILE = ["--authfile <file>", "authinfo file with credentials and the passphrase (default ~/.coffer/authinfo)"] as const;
 
@@ -10,7 +14,7 @@ export function addAdminCommands(program: Command): void {
     .argument("<url>", "storage URL of the filesystem")
     .option(...AUTHFILE)
     .option("--new-passphrase-file <file>", "read the new passphrase from the first line of this file (default: ask twice on the terminal)")
-    .action(async (url: string, opts) => (await import("./passphrase.ts")).passphraseCommand(url, opts));
+    .action((url: string, opts) => passphraseCommand(url, opts));
 
   program
     .command("rotate-key")
@@ -19,7 +23,7 @@ export function addAdminCommands(program: Command): void {
     .option(...AUTHFILE)
     .option("--reencrypt", "re-seal every older object under the new key, then retire the old keys (default: off)")
     .option("--resume", "make no new key: re-seal what older keys still seal, then retire them")
-    .action(async (url: string, opts) => (await import("./rotate-key.ts")).rotateKeyCommand(url, opts));
+    .action((url: string, opts) => rotateKeyCommand(url, opts));
 
   const backups = program.command("backups").description("list or restore the metadata generations kept in the store");
   backups
@@ -27,7 +31,7 @@ export function addAdminCommands(program: Command): void {
     .description("list the metadata generations with their times and sizes")
     .argument("<url>", "storage URL of the filesystem")
     .option(...AUTHFILE)
-    .action(async (url: string, opts) => (await import("./backups.ts")).backupsListCommand(url, opts));
+    .action((url: string, opts) => backupsListCommand(url, opts));
   backups
     .command("restore")
     .description("make an older metadata generation current (later changes are lost)")
@@ -35,7 +39,7 @@ export function addAdminCommands(program: Command): void {
     .argument("<generation>", "a generation number from coffer backups list")
     .option(...AUTHFILE)
     .option("--yes", "do not ask for confirmation")
-    .action(async (url: string, generation: string, opts) => (await import("./backups.ts")).backupsRestoreCommand(url, generation, opts));
+    .action((url: string, generation: string, opts) => backupsRestoreCommand(url, generation, opts));
 
   program
     .command("clear")
@@ -44,5 +48,5 @@ export function addAdminCommands(program: Command): void {
     .option(...AUTHFILE)
     .option("--cachedir <dir>", "cache root given to coffer mount, whose copy of this filesystem is removed too (default ~/.coffer/cache)")
     .option("--yes", "do not ask to type the URL to confirm")
-    .action(async (url: string, opts) => (await import("./clear.ts")).clearCommand(url, opts));
+    .action((url: string, opts) => clearCommand(url, opts));
 }

@@ -5,11 +5,9 @@ import { UserError } from "../user-error.ts";
 import { formatBytes } from "../format-bytes.ts";
 import { flushProgress } from "./progress.ts";
 import { parseSize } from "./sizes.ts";
-import { syncMount } from "./sync-mount.ts";
 
 /** Stores every dirty block and the metadata now (s3qlctrl flushcache; `coffer flush` is the short form). */
 export async function ctlFlushCache(mountpoint: string): Promise<void> {
-  syncMount(mountpoint); // what the kernel still caches is part of "every dirty block"
   const progress = flushProgress();
   try {
     await controlRequest(mountpoint, { op: "flush" }, (p) => progress.update(p));

@@ -30,9 +30,7 @@ Examples:
   mount: {
     description: `Mounts the filesystem at MOUNTPOINT. Every check (store reachable, passphrase, mount lock, empty
 mount point) happens in the foreground; then a daemon serves the mount and the command returns once it is
-usable. Only one mount of a filesystem at a time: a lock object in the store says where it is mounted.
---cachesize and --max-cache-entries cap everything the cache holds, data not yet uploaded included: past
-80 % writers slow down to the store's upload rate, at the cap they wait for uploads (never an error).`,
+usable. Only one mount of a filesystem at a time: a lock object in the store says where it is mounted.`,
     after: `
 Examples:
   coffer mount local:///var/lib/coffer/store /mnt/coffer

@@ -1,8 +1,14 @@
-// The `coffer` command line: parses arguments with commander and hands each subcommand to its own module,
-// imported only when that subcommand runs (a `coffer mount` at boot should not load the others).
+// The `coffer` command line: parses arguments with commander and hands each subcommand to its own module.
 import { Command } from "commander";
 import { reportAndExit } from "./errors.ts";
+import { flushCommand } from "./flush.ts";
 import { addCtlCommands } from "./ctl-commands.ts";
+import { fsckCommand } from "./fsck.ts";
+import { mkfsCommand } from "./mkfs.ts";
+import { mountCommand } from "./mount.ts";
+import { provisionCommand } from "./provision.ts";
+import { statCommand } from "./stat.ts";
+import { umountCommand } from "./umount.ts";
 import { addAdminCommands } from "./admin-commands.ts";
 import { addTreeCommands } from "./tree-commands.ts";
 import { addManPages } from "./help.ts";
@@ -20,7 +26,7 @@ export function buildProgram(): Command {
     .option("--plain", "compress and deduplicate but do not encrypt")
     .option("--block-size <size>", "size of data blocks, e.g. 1M or 4M (default 4M)")
     .option("--force", "replace an existing filesystem (its data is lost)")
-    .action(async (url: string, opts) => (await import("./mkfs.ts")).mkfsCommand(url, opts));
+    .action((url: string, opts) => mkfsCommand(url, opts));
 
   program
     .command("mount")
@@ -34,35 +40,33 @@ export function buildProgram(): Command {
     .option("--atime <policy>", "relatime (default), strictatime or noatime")
     .option("--fg", "stay in the foreground and log to stdout (for systemd)")
     .option("--cachedir <dir>", "where cached blocks and metadata live (default ~/.coffer/cache)")
-    .option("--cachesize <size>", "most data the cache holds, dirty included (writers slow down near it), e.g. 10G (default 1G)")
-    .option("--max-cache-entries <n>", "most blocks the cache holds (default one per 4 KiB of --cachesize)")
+    .option("--cachesize <size>", "how much clean data the cache keeps, e.g. 10G (default 1G)")
     .option("--compress <algo>", "zstd-1 … zstd-22, or none (default zstd-1)")
     .option("--debug", "log every FUSE request and reply")
     .option("--log <file>", "log file (default ~/.coffer/mount.log when not --fg)")
     .option("--force-unlock", "take over a mount lock left by another machine that is gone")
     .option("--metadata-interval <seconds>", "ship metadata changes to the store this often: a lost machine loses at most ~2 intervals (default 5)")
     .option("--nonempty", "mount over a directory that holds entries (they are hidden while mounted)")
-    .option("--max-connections <n>", "requests to the store at once, shared by uploads and readahead (default: the connections backend option, else 16 for S3, 8 local)")
-    .action(async (url: string, mountpoint: string, opts) => (await import("./mount.ts")).mountCommand(url, mountpoint, opts));
+    .action((url: string, mountpoint: string, opts) => mountCommand(url, mountpoint, opts));
 
   program
     .command("umount")
     .description("unmount; returns only when every byte is stored")
     .argument("<mountpoint>")
-    .action(async (mountpoint: string) => (await import("./umount.ts")).umountCommand(mountpoint));
+    .action((mountpoint: string) => umountCommand(mountpoint));
 
   program
     .command("flush")
     .description("store every dirty block and the metadata now; returns when done")
     .argument("<mountpoint>")
-    .action(async (mountpoint: string) => (await import("./flush.ts")).flushCommand(mountpoint));
+    .action((mountpoint: string) => flushCommand(mountpoint));
 
   program
     .command("stat")
     .description("entries, sizes before and after dedup and compression, cache and dirty bytes")
     .argument("<mountpoint>")
     .option("--json", "print one JSON object")
-    .action(async (mountpoint: string, opts) => (await import("./stat.ts")).statCommand(mountpoint, opts));
+    .action((mountpoint: string, opts) => statCommand(mountpoint, opts));
 
   program
     .command("fsck")
@@ -72,7 +76,7 @@ export function buildProgram(): Command {
     .option("--authfile <file>", "authinfo file (default ~/.coffer/authinfo)")
     .option("--cachedir <dir>", "the cache root the mounts use (default ~/.coffer/cache)")
     .option("--force-unlock", "take over a mount lock left by another machine that is gone")
-    .action(async (url: string, opts) => (await import("./fsck.ts")).fsckCommand(url, opts));
+    .action((url: string, opts) => fsckCommand(url, opts));
 
   addCtlCommands(program);
 
@@ -94,7 +98,7 @@ export function buildProgram(): Command {
     .option("--yes", "answer yes: create the filesystem if the store holds none")
     .option("--dry-run", "print every file it would write (as a diff) and every command it would run")
     .option("--root <dir>", "write under this directory instead of / (tests, image builds)")
-    .action(async (opts) => (await import("./provision.ts")).provisionCommand(opts));
+    .action((opts) => provisionCommand(opts));
 
   addAdminCommands(program);
   addTreeCommands(program);

@@ -19,7 +19,7 @@ export async function statCommand(mountpoint: string, opts: { json?: boolean }):
     ["After dedup", `${formatBytes(s.space.dedupBytes)} (${ratio(s.space.dedupBytes, s.space.logicalBytes)} of logical)`],
     ["Stored (compressed, encrypted)", `${formatBytes(s.space.storedBytes)} in ${s.space.storedObjects} objects (${ratio(s.space.storedBytes, s.space.dedupBytes)} of deduplicated)`],
     ["Locked trees", String(s.space.lockedTrees ?? 0)],
-    ["Cache", `${formatBytes(s.cache.usedBytes)} of ${formatBytes(s.cache.capBytes)} in ${s.cache.entries}${s.cache.entryCap === undefined ? "" : ` of ${s.cache.entryCap}`} blocks`],
+    ["Cache", `${formatBytes(s.cache.usedBytes)} of ${formatBytes(s.cache.capBytes)} in ${s.cache.entries} blocks`],
     ["Dirty (not yet stored)", `${formatBytes(s.cache.dirtyBytes)} in ${s.cache.dirtyBlocks} blocks`],
     ["Uploads", `${s.uploads.inFlight} running, ${formatBytes(Math.round(s.uploads.bytesPerSecond))}/s`],
     ["Downloads", `${s.downloads.inFlight} running, ${formatBytes(Math.round(s.downloads.bytesPerSecond))}/s`],

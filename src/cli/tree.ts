@@ -5,7 +5,6 @@ import { controlRequest } from "../control/client.ts";
 import { parseKeepPolicy, parseSnapshotName, snapshotName, snapshotsToKeep } from "../fs/admin/retention.ts";
 import { UserError } from "../user-error.ts";
 import { locateInMount, mountOf } from "./mount-path.ts";
-import { syncMount } from "./sync-mount.ts";
 
 /** Copy-on-write copy of directory SRC to the new path DST in the same mount. */
 export async function cpCommand(src: string, dst: string): Promise<void> {
@@ -14,7 +13,6 @@ export async function cpCommand(src: string, dst: string): Promise<void> {
   if (to?.mountpoint !== from.mountpoint) {
     throw new UserError(`${src} and ${dst} are in different filesystems; coffer cp copies within one coffer mount — use cp -a across filesystems`);
   }
-  syncMount(from.mountpoint); // the copy shares stored data only: what the kernel still caches must reach the daemon
   const { entries } = (await controlRequest(from.mountpoint, { op: "cp", src: from.parts, dst: to.parts })) as { entries: number };
   process.stdout.write(`Copied ${src} to ${dst}: ${entries} entries, data shared (nothing new stored).\n`);
 }

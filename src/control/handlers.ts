@@ -21,7 +21,7 @@ export interface ControlTarget {
   setCacheSize(bytes: number): void;
   /** coffer cp / rm / lock on paths given as components below the mount point. */
   copyTree(src: string[], dst: string[]): Promise<{ entries: number }>;
-  removeTree(path: string[]): Promise<{ entries: number }>;
+  removeTree(path: string[]): { entries: number };
   lockTree(path: string[]): boolean;
   lockStatus(path: string[]): { locked: boolean; lockedRoot: boolean };
 }
@@ -53,8 +53,7 @@ export function controlHandlers(mounted: () => ControlTarget, log: (line: string
       at: now,
       uptimeMs: now - target.startedAt,
       logLevel,
-      cache: { usedBytes: fs.cacheBytes, capBytes: fs.cacheCapBytes, entries: fs.cacheEntries, dirtyBytes: fs.dirtyBytes, dirtyBlocks: fs.dirtyBlocks,
-        entryCap: fs.cacheEntryCap, pressure: fs.cachePressure },
+      cache: { usedBytes: fs.cacheBytes, capBytes: fs.cacheCapBytes, entries: fs.cacheEntries, dirtyBytes: fs.dirtyBytes, dirtyBlocks: fs.dirtyBlocks },
       uploads: {
         queuedBlocks: fs.dirtyBlocks,
         queuedBytes: fs.dirtyBytes,
@@ -136,8 +135,8 @@ export function controlHandlers(mounted: () => ControlTarget, log: (line: string
       log(`control: copied /${request.src.join("/")} to /${request.dst.join("/")} (${result.entries} entries, no data copied)`);
       return result;
     },
-    rm: async (request) => {
-      const result = await mounted().removeTree(request.path);
+    rm: (request) => {
+      const result = mounted().removeTree(request.path);
       log(`control: removed /${request.path.join("/")} (${result.entries} entries)`);
       return result;
     },

@@ -40,9 +40,6 @@ export const Snapshot = z.object({
     entries: count,
     dirtyBytes: bytes,
     dirtyBlocks: count,
-    /** The entry cap (--max-cache-entries) and the share of the caps dirty data takes (absent from older daemons). */
-    entryCap: count.optional(),
-    pressure: z.number().nonnegative().optional(),
   }),
   uploads: z.object({
     /** Dirty blocks waiting to be stored, and their bytes. */

@@ -2,7 +2,6 @@
 import { appendFileSync } from "node:fs";
 import { describeError } from "../describe-error.ts";
 import { mountFilesystem, type MountRequest } from "../fs/mount.ts";
-import { markPhase } from "../phase-trace.ts";
 import { SystemdNotifier, type NotifyEnv } from "./notify.ts";
 import { ServiceStatus } from "./service-status.ts";
 import { onStopSignals } from "./signals.ts";
@@ -29,7 +28,6 @@ export async function serveMount(req: Omit<MountRequest, "log">, opts: ServeOpti
   const notifier = SystemdNotifier.fromEnv(opts.notifyEnv, log);
   const status = notifier ? new ServiceStatus(mounted, notifier) : null;
   status?.start();
-  markPhase("systemd told");
   opts.onReady?.();
   const stop = (why: string) => {
     log(`${why}: unmounting and storing everything`);

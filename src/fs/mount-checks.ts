@@ -1,6 +1,6 @@
 // Checks on a mount point before anything expensive happens: it exists, is a directory, is not mounted on.
 import { readdirSync, statSync } from "node:fs";
-import { listMounts } from "./fuse/device.ts"; // not the index: the CLI checks mount points without loading the protocol
+import { listMounts } from "./fuse/index.ts";
 import { UserError } from "../user-error.ts";
 
 /** Mount points as the kernel lists them, by path (the last mount on a path is the visible one). */

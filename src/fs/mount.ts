@@ -4,11 +4,11 @@ import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { type AtimeMode, mountFuse, type FuseSession } from "./fuse/index.ts";
+import { openBackend } from "./store/open.ts";
 import type { Backend, BackendStats, ObservableBackend } from "./store/backend.ts";
-import { unlockFilesystemKeys } from "./store/key-object.ts";
-import { assertFilesystemExists, openStore } from "./store-access.ts";
+import { keyObjectExists, unlockFilesystemKeys } from "./store/key-object.ts";
 import type { FsKeys } from "./crypto/keys.ts";
-import { openCofferFs, prefetchMetadata, type CofferFs } from "./vfs/index.ts";
+import { openCofferFs, type CofferFs } from "./vfs/index.ts";
 import { MountLock } from "./mount-lock.ts";
 import { assertMountableDirectory } from "./mount-checks.ts";
 import type { FlushProgress } from "./vfs/index.ts";
@@ -18,7 +18,6 @@ import type { MountState } from "../control/protocol.ts";
 import { canonicalMountpoint, controlSocketPath } from "../control/paths.ts";
 import type { AuthInfo } from "../config/authinfo.ts";
 import { UserError } from "../user-error.ts";
-import { markPhase } from "../phase-trace.ts";
 
 export const DEFAULT_CACHE_ROOT = join(homedir(), ".coffer", "cache");
 
@@ -28,13 +27,12 @@ export interface MountRequest {
   auth: AuthInfo;
   /** The filesystem passphrase; null for a --plain filesystem or when it is to be asked for. */
   passphrase: string | null;
-  /** Keys the caller already unlocked from this store (unlockForMount, which also checked a filesystem is there): neither is done again. */
+  /** Keys the caller already unlocked (a foreground mount checked them): not derived a second time. */
   keys?: FsKeys;
   /** Mount over a directory that holds entries (they are hidden while mounted). */
   nonempty?: boolean;
   cacheRoot?: string;
   cacheSizeBytes?: number;
-  maxCacheEntries?: number;
   compressLevel?: number;
   allowOther?: boolean;
   /** Honour device nodes and set-user-ID bits (root only; default off: nodev, nosuid). */
@@ -46,8 +44,6 @@ export interface MountRequest {
   /** Metadata shipping interval (default 5 s). */
   metadataIntervalMs?: number;
   debug?: boolean;
-  /** Requests to the store at once (overrides the `connections` backend option). */
-  maxConnections?: number;
   log: (line: string) => void;
 }
 
@@ -63,7 +59,25 @@ export function cacheDirFor(cacheRoot: string, url: string): string {
   return join(cacheRoot, id);
 }
 
-export { assertFilesystemExists, openStore, probeStore } from "./store-access.ts";
+/** Opens the backend for a URL with the credentials from authinfo. */
+export function openStore(url: string, auth: AuthInfo): Backend {
+  return openBackend(url, { login: auth.backendLogin, password: auth.backendPassword, options: auth.backendOptions });
+}
+
+/**
+ * One listing request, so a missing bucket or rejected credentials are reported as such (a HEAD on a
+ * missing bucket answers a bare 404 that looks like "no such object").
+ */
+export async function probeStore(backend: Backend): Promise<void> {
+  for await (const _ of backend.list("")) break;
+}
+
+export async function assertFilesystemExists(backend: Backend, url: string): Promise<void> {
+  await probeStore(backend);
+  if (!(await keyObjectExists(backend))) {
+    throw new UserError(`there is no coffer filesystem at ${url}; create one with: coffer mkfs ${url}`);
+  }
+}
 
 /** A mounted, served filesystem; `shutdown` is the only way it ends cleanly. */
 export class MountedFilesystem implements ControlTarget {
@@ -122,15 +136,17 @@ export class MountedFilesystem implements ControlTarget {
     this.fs.setCacheSize(bytes);
   }
 
-  /** coffer cp (the kernel is told of the new name before this resolves: CofferFs.changedOutOfBand). */
+  /** coffer cp: the kernel may hold a negative entry for the new name, and the parent's old attributes. */
   async copyTree(src: string[], dst: string[]): Promise<{ entries: number }> {
     const r = await this.fs.copyTree(src, dst);
+    this.forgetEntry(r.parent, r.name);
     return { entries: r.entries };
   }
 
-  /** coffer rm (the kernel drops the removed name, and every cached entry beneath, before this resolves). */
-  async removeTree(path: string[]): Promise<{ entries: number }> {
-    const r = await this.fs.removeTree(path);
+  /** coffer rm: the kernel drops the removed name and, with it, every cached entry beneath. */
+  removeTree(path: string[]): { entries: number } {
+    const r = this.fs.removeTree(path);
+    this.forgetEntry(r.parent, r.name);
     return { entries: r.entries };
   }
 
@@ -140,6 +156,15 @@ export class MountedFilesystem implements ControlTarget {
 
   lockStatus(path: string[]): { locked: boolean; lockedRoot: boolean } {
     return this.fs.lockStatus(path);
+  }
+
+  /**
+   * Sent from a control request, never from inside a FUSE request on `parent` (the kernel takes the
+   * parent's lock to drop the entry).
+   */
+  private forgetEntry(parent: number, name: string): void {
+    this.session.notifyInvalEntry(parent, name);
+    this.session.notifyInvalInode(parent, -1, 0);
   }
 
   /** Lets the reply to a `coffer umount` reach its caller before the process exits. */
@@ -203,33 +228,20 @@ export class MountedFilesystem implements ControlTarget {
 export async function mountFilesystem(req: MountRequest): Promise<MountedFilesystem> {
   const mountpoint = canonicalMountpoint(req.mountpoint);
   assertMountableDirectory(mountpoint, { nonempty: req.nonempty });
-  const backend = openStore(req.url, req.auth, req.maxConnections);
+  const backend = openStore(req.url, req.auth);
   const undo: Array<() => Promise<unknown>> = [() => backend.close()];
   try {
-    // Keys given were unlocked from this store's key object moments ago (unlockForMount checked it is there).
-    let keys = req.keys;
-    if (!keys) {
-      await assertFilesystemExists(backend, req.url);
-      markPhase("store probed, key object exists");
-      keys = await unlockFilesystemKeys(backend, req.passphrase);
-    }
-    markPhase("keys ready");
-    const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
-    // Taking the lock waits (write, pause, verify); the metadata is read meanwhile. That reading writes
-    // nothing: the cache directory is only touched once the lock is ours (another mount may own it).
-    const prefetched = prefetchMetadata(backend, keys, cacheDir);
-    prefetched.catch(() => {}); // a lock refusal is the error to report; this one is awaited below
+    await assertFilesystemExists(backend, req.url);
+    const keys = req.keys ?? (await unlockFilesystemKeys(backend, req.passphrase));
     const lock = await MountLock.acquire(backend, keys, req.url, mountpoint, { force: req.forceUnlock });
     undo.push(() => lock.release());
-    markPhase("mount lock taken");
     if (lock.tookOverFrom) {
       req.log(`the previous mount (pid ${lock.tookOverFrom.pid} on ${lock.tookOverFrom.host}) did not unmount cleanly; recovering from the cache`);
     }
+    const cacheDir = cacheDirFor(req.cacheRoot ?? DEFAULT_CACHE_ROOT, req.url);
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const prefetchedMetadata = await prefetched;
-    const fs = await openCofferFs({ backend, keys, cacheDir, prefetchedMetadata, cacheSizeBytes: req.cacheSizeBytes, maxCacheEntries: req.maxCacheEntries, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
+    const fs = await openCofferFs({ backend, keys, cacheDir, cacheSizeBytes: req.cacheSizeBytes, compressLevel: req.compressLevel, metadataIntervalMs: req.metadataIntervalMs, atime: req.atime, log: req.log });
     undo.push(() => fs.close());
-    markPhase("filesystem opened");
     const session = await mountFuse(fs, {
       mountpoint,
       fsname: req.url,
@@ -240,27 +252,13 @@ export async function mountFilesystem(req: MountRequest): Promise<MountedFilesys
       atime: req.atime,
       defaultPermissions: true,
       posixAcl: true, // CofferFs keeps modes and ACLs in sync (src/fs/posix-acl.ts)
-      killPriv: true, // CofferFs clears suid/sgid/capabilities itself (src/fs/vfs/kill-priv.ts): no GETXATTR per write
-      // the kernel keeps written pages and sends large, late WRITEs: tiny appends and 4 KiB writes stop costing a
-      // round trip each. It owns size and mtime meanwhile (SETATTR at close); fsync, close and unmount write back
-      // first, and `coffer flush`/`cp` sync the mount before asking us (src/cli/sync-mount.ts). docs/durability.md
-      writebackCache: true,
-      autoInvalData: false, // the only writer: every data change comes through the kernel (its page cache stays right)
       debug: req.debug ? req.log : false,
     });
     undo.push(() => session.unmount({ lazy: true }));
-    fs.setKernelCache({
-      invalAttrs: async (ino) => session.notifyInvalAttrs(ino), // lock-free in the kernel: written at once
-      invalListing: (dir) => session.notifyInvalInode(dir, 0, 0),
-      invalEntry: (parent, name) => session.notifyInvalEntry(parent, name),
-    });
-    markPhase("mount(2) done, readers started");
     await session.ready;
-    markPhase("kernel INIT answered");
     let mounted: MountedFilesystem | null = null;
     const control = new ControlServer(controlSocketPath(mountpoint), controlHandlers(() => mounted!, req.log), req.log);
     await control.start();
-    markPhase("control socket listening");
     mounted = new MountedFilesystem(req.url, mountpoint, backend, fs, session, lock, control, req.log);
     return mounted;
   } catch (error) {

@@ -22,8 +22,6 @@ const session = await mountFuse(fs, {
   dev: flags.includes("--dev"),
   defaultPermissions: true,
   posixAcl: !flags.includes("--no-posix-acl"), // --no-posix-acl: for bench/acl-cost.ts, the kernel without ACL support
-  killPriv: true, // as src/fs/mount.ts mounts it
-  writebackCache: !flags.includes("--no-writeback-cache"),
 });
 await session.ready;
 console.log(`ready ${session.mountpoint}`);

@@ -30,7 +30,6 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["control/", 60],
   ["fs/mount-lock.ts", 55], // a store object with the mount's record: above store, below the root
   ["fs/mount-checks.ts", 55],
-  ["fs/store-access.ts", 55], // opening the store and checking a filesystem is there (the CLI before a mount)
   ["fs/vfs/", 50],
   ["fs/metadata/", 45], // the metadata's life: params, local copy, shipping, generations
   ["fs/blocks/", 40],
@@ -45,7 +44,6 @@ const RANKS: Array<[prefix: string, rank: number]> = [
   ["fs/fallocate.ts", 5], // libc fallocate for the cache's reserved blocks
   ["user-error.ts", 0],
   ["schema-issue.ts", 0], // one line for a failed schema parse, at every boundary
-  ["phase-trace.ts", 0], // start-up phase marks for bench/mount-time.ts (no-op unless COFFER_PHASE_TRACE)
   ["rate-meter.ts", 0], // bytes per second of a counter: the dashboard's, the progress bars' and systemd's
   ["format-bytes.ts", 0], // sizes as people read them, everywhere they are printed
 ];

@@ -1,17 +1,29 @@
 // Disk full in the cache directory (a small tmpfs mounted by the test): the writer gets ENOSPC, memory and database agree, nothing written before is lost.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ENOSPC } from "../../src/fs/fuse/errno.ts";
 import { MetaDb } from "../../src/fs/meta/db.ts";
-import { cleanupDirs, ctx, errnoOf, newWorld, randomData, readAll, resolve, ROOT, tempDir, withTmpfsCacheDir, writeFile } from "./helpers.ts";
+import { cleanupDirs, ctx, errnoOf, newWorld, randomData, readAll, resolve, ROOT, tempDir, writeFile } from "./helpers.ts";
 
 setDefaultTimeout(120_000); // per file: bun test ignores bunfig's timeout (docs/testing.md)
 
-afterAll(cleanupDirs); // unmounts a tmpfs a timed-out test left
+const mounted: string[] = [];
+afterAll(() => {
+  // also after a timeout (the test's finally may not have run): never leave the tmpfs mounted
+  for (const m of mounted.splice(0)) Bun.spawnSync(["umount", "-l", m]);
+  cleanupDirs();
+});
 
 describe("disk full in the cache directory", () => {
   test("ENOSPC for the writer; earlier files intact; dirty markers match the cache", async () => {
-    await withTmpfsCacheDir("3m", async (cacheDir, mnt) => {
+    const mnt = tempDir("coffer-tmpfs-");
+    const mount = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt]);
+    expect(mount.exitCode).toBe(0);
+    mounted.push(mnt);
+    try {
+      const cacheDir = join(mnt, "cache");
+      mkdirSync(cacheDir);
       const w = await newWorld(256 * 1024);
       const fs = await w.open(cacheDir);
       const kept: { name: string; data: Uint8Array }[] = [];
@@ -42,6 +54,8 @@ describe("disk full in the cache directory", () => {
       const fresh = await w.open(tempDir());
       for (const f of kept) expect(await readAll(fresh, await resolve(fresh, f.name))).toEqual(f.data);
       await fresh.close();
-    });
+    } finally {
+      if (Bun.spawnSync(["umount", mnt]).exitCode === 0) mounted.splice(mounted.indexOf(mnt), 1);
+    }
   }, 60_000);
 });

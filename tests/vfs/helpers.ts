@@ -1,5 +1,5 @@
 // Test helpers for in-process CofferFs tests: memory backend, real codec with fresh keys, temp cache dirs.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomKey } from "../../src/fs/crypto/aead.ts";
@@ -21,36 +21,7 @@ export function tempDir(prefix = "coffer-vfs-"): string {
   return d;
 }
 export function cleanupDirs(): void {
-  unmountTmpfsLeftovers();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-const tmpfsMounts = new Set<string>();
-
-/**
- * Runs fn with a cache directory on a fresh tmpfs of `size` ("3m"): a disk that fills up. fn gets the
- * tmpfs mount point too (to remount it larger). Unmounted lazily afterwards: a closed database
- * connection may linger until its statements are collected.
- */
-export async function withTmpfsCacheDir<T>(size: string, fn: (cacheDir: string, mnt: string) => Promise<T>): Promise<T> {
-  const mnt = tempDir("coffer-tmpfs-");
-  const m = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt], { stderr: "pipe" });
-  if (m.exitCode !== 0) throw new Error(`mount tmpfs on ${mnt}: ${m.stderr.toString()}`);
-  tmpfsMounts.add(mnt);
-  try {
-    const cacheDir = join(mnt, "cache");
-    mkdirSync(cacheDir);
-    return await fn(cacheDir, mnt);
-  } finally {
-    Bun.spawnSync(["umount", "-l", mnt]);
-    tmpfsMounts.delete(mnt);
-  }
-}
-
-/** Also after a timeout (a test's finally may not have run): never leave a tmpfs mounted. */
-export function unmountTmpfsLeftovers(): void {
-  for (const m of tmpfsMounts) Bun.spawnSync(["umount", "-l", m]);
-  tmpfsMounts.clear();
 }
 
 export interface World {

@@ -1,12 +1,10 @@
-// BlockCache: the local cache directory of block files — reads, writes, dirty tracking, downloads.
+// BlockCache: the local cache directory of block files — reads, writes, dirty tracking, downloads, LRU eviction.
 //
 // One file per cached block (`<cacheDir>/blocks/<inode>-<blkno>`), holding the block's current content
 // (possibly shorter than the block size: the rest reads as zeros). A cached block is either clean (equal
 // to the object the block map names) or dirty (newer; recorded in dirty_blocks). Dirty blocks are never
 // evicted. Every write bumps the block's generation so an upload that finishes after a newer write does
 // not mark the block clean (see docs/concurrency.md). Sync file I/O: each call is atomic on the main thread.
-// Room is counted and made by CacheSpace (two caps, LRU eviction of clean blocks), writers are paced by
-// BackPressure as dirty data fills the cache, and fallocate reservations follow reservations.ts.
 //
 // Small blocks (at most MEM_BLOCK_MAX bytes, e.g. the only block of a small file) are held in memory
 // instead of a file until they grow, fsync asks for them (`syncFiles`), or the memory budget is
@@ -15,23 +13,16 @@
 // durability table true: write() alone was never crash-safe, fsync still puts data + dirty marker on
 // disk, and a dirty marker whose data was only in memory is dropped at recovery like any unsynced write.
 import {
-  closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync,
+  constants, closeSync, existsSync, fdatasyncSync, fsyncSync, fstatSync, ftruncateSync, mkdirSync, openSync,
   readdirSync, readSync, rmSync, statSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { fdatasyncFd, fsyncDir } from "../fsync.ts";
+import { FALLOC_KEEP_SIZE, fallocateFd } from "../fallocate.ts";
 import { type Backend, isTransient } from "../store/backend.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import type { ObjectCodec } from "./object-codec.ts";
-import type { UploadBuffers } from "./upload-buffers.ts";
-import { FdPool } from "./fd-pool.ts";
-import { READ_TIMEOUT_MS, withReadDeadline } from "./read-deadline.ts";
-
-export { BlockReadTimeoutError, READ_TIMEOUT_MS } from "./read-deadline.ts";
-import { BackPressure, LOW_WATER } from "./back-pressure.ts";
-import { CacheSpace, defaultMaxEntries } from "./cache-space.ts";
-import { allocateReservation, checkReservationLimit, footprintOf, looksReserved } from "./reservations.ts";
 
 export const blockKey = (inode: number, blkno: number): string => `${inode}-${blkno}`;
 
@@ -66,8 +57,6 @@ export interface BlockCacheOptions {
   dir: string;
   blockSize: number;
   maxBytes: number;
-  /** Cap on cached blocks (S3QL's --max-cache-entries); default one per 4 KiB of maxBytes, at least 1024. */
-  maxEntries?: number;
   backend: Backend;
   codec: ObjectCodec;
   map: BlockMap;
@@ -80,40 +69,37 @@ export interface BlockCacheOptions {
   readTimeoutMs?: number;
 }
 
-/** How long a block downloaded for a reader is kept from eviction while that reader has not run yet. */
-const JUST_LOADED_MS = 5000;
+/** Default bound on a read's wait for the store. */
+export const READ_TIMEOUT_MS = 30_000;
+
+/** The store did not deliver a block in time: the read fails (EIO), the download goes on in the background. */
+export class BlockReadTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BlockReadTimeoutError";
+  }
+}
 
 export class BlockCache {
   readonly blockSize: number;
   private readonly dir: string;
-  /** Cached blocks; the map's order is their use order (the in-memory budget spills least recently used first). */
+  /** Cached blocks in LRU order (first = least recently used). */
   private readonly files = new Map<string, Cached>();
   /** Dirty blocks -> generation (bumped on every change) and the time they first went dirty. */
   private readonly dirty = new Map<string, { gen: number; since: number; inode: number; blkno: number }>();
   private readonly loading = new Map<string, Promise<void>>();
   /**
-   * Blocks downloaded but not yet used by the request that waited for them -> when they landed: not
-   * evicted until then (for at most JUST_LOADED_MS: a reader that gave up never comes), or a cache held at
-   * its size by waiting writers could evict each download before its reader runs.
+   * Blocks downloaded but not yet used by the request that waited for them: not evicted until then, or
+   * a cache held at its size by waiting writers could evict each download before its reader runs.
    */
-  private readonly justLoaded = new Map<string, number>();
-  /**
-   * Blocks being downloaded that a read or write waits for. A prefetch's download (nobody waiting yet) is
-   * not pinned in justLoaded when it lands: if the reader jumps elsewhere, it is an ordinary clean block.
-   */
-  private readonly demanded = new Set<string>();
-  /** Set at close: a download landing afterwards (a prefetch still running) writes no cache file. */
-  private downloadsRefused = false;
+  private readonly justLoaded = new Set<string>();
   /** Cache files written since they were last fsynced (close syncs them, so a clean open can trust them). */
   private readonly unsynced = new Set<string>();
   /** inode -> cached block numbers, so deleting a file does not scan the whole cache. */
   private readonly byInode = new Map<number, Set<number>>();
   /** Open file descriptors of cache files (O_RDWR), least recently used first. */
-  private readonly fds: FdPool;
-  /** What the cache holds against its caps, and the clean blocks in LRU order. */
-  private readonly space: CacheSpace;
-  /** Writers' pace as dirty data fills the cache, and the waiters for room. */
-  private readonly pressureGauge = new BackPressure();
+  private readonly fds = new Map<string, number>();
+  private bytes = 0;
   /** Blocks reserved by fallocate (see Cached.reserved): at most the cache size in all. */
   private reservedBlocks = 0;
   /** Capacity of the in-memory block buffers. */
@@ -123,10 +109,7 @@ export class BlockCache {
   downloadedBytes = 0;
   /** Called when a block goes dirty (the upload queue's wake-up). */
   onDirty: () => void = () => {};
-  /**
-   * Called while dirty data presses on the cache (from LOW_WATER of the cap) and while anyone waits for
-   * room: the upload queue then uploads every dirty block at once, due or not.
-   */
+  /** Called while a writer waits for room (the upload queue then uploads every dirty block, due or not). */
   onFull: () => void = () => {};
   /**
    * Blocks that went dirty in the current synchronous run. If the transaction around it rolls back (a
@@ -134,17 +117,12 @@ export class BlockCache {
    * their cache files (possibly half written) are dropped and the blocks read from the store again.
    */
   private dirtiedNow: string[] = [];
-  /** A call of onFull is queued (one per synchronous run is enough). */
-  private hurrying = false;
+  /** Writers waiting for room: resolved whenever a block becomes clean or goes away. */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly o: BlockCacheOptions) {
     this.blockSize = o.blockSize;
     this.dir = join(o.dir, "blocks");
-    this.fds = new FdPool((key) => this.path(key), MAX_OPEN_FDS);
-    this.space = new CacheSpace(
-      { maxBytes: o.maxBytes, maxEntries: o.maxEntries ?? defaultMaxEntries(o.maxBytes) },
-      (key) => this.evictOne(key),
-    );
     if (!existsSync(this.dir)) {
       mkdirSync(this.dir, { recursive: true });
       fsyncDir(o.dir); // the blocks/ name itself, before any file in it is relied on
@@ -154,8 +132,7 @@ export class BlockCache {
 
   private undoDirtiedNow(): void {
     for (const key of this.dirtiedNow) {
-      if (!this.dirty.has(key)) continue;
-      this.setClean(key);
+      if (!this.dirty.delete(key)) continue;
       const c = this.files.get(key);
       if (c) this.forgetFile(key, c);
       const [inode, blkno] = key.split("-").map(Number);
@@ -189,10 +166,11 @@ export class BlockCache {
         continue;
       }
       const st = statSync(p);
-      const reserved = looksReserved(st, this.blockSize);
+      // a file allocated to the whole block but holding less was reserved by fallocate (a clean unmount kept it)
+      const reserved = st.size < this.blockSize && st.blocks * 512 >= this.blockSize;
       const c: Cached = { inode: Number(m[1]), blkno: Number(m[2]), size: st.size, reserved };
       this.touch(key, c);
-      this.space.resize(key, undefined, this.footprint(c), false);
+      this.bytes += this.footprint(c);
       if (reserved) this.reservedBlocks++;
     }
     let lost = 0;
@@ -204,7 +182,7 @@ export class BlockCache {
         lost++;
         continue;
       }
-      this.setDirty(key, { gen: ++this.genCounter, since: 0, inode: d.inode, blkno: d.blkno });
+      this.dirty.set(key, { gen: ++this.genCounter, since: 0, inode: d.inode, blkno: d.blkno });
     }
     return { dirtyBlocks: this.dirty.size, lostBlocks: lost };
   }
@@ -215,7 +193,7 @@ export class BlockCache {
 
   /** Bytes a cached block counts toward the cache size: its content, or the whole block when reserved. */
   private footprint(c: Cached): number {
-    return footprintOf(c.size, c.reserved, this.blockSize);
+    return c.reserved ? Math.max(c.size, this.blockSize) : c.size;
   }
 
   /** A reserved block with no object yet (never written, or zeros): its space stays promised. */
@@ -223,55 +201,57 @@ export class BlockCache {
     return c.reserved === true && this.o.map.get(c.inode, c.blkno) === null;
   }
 
-  /** Records a block's dirty state and moves its footprint to the dirty side. */
-  private setDirty(key: string, d: { gen: number; since: number; inode: number; blkno: number }): void {
-    this.dirty.set(key, d);
-    const c = this.files.get(key);
-    this.space.setDirty(key, c && this.footprint(c), true);
-  }
-
-  /** Forgets a block's dirty state (the caller clears the marker); its footprint becomes clean. */
-  private setClean(key: string): boolean {
-    if (!this.dirty.delete(key)) return false;
-    const c = this.files.get(key);
-    this.space.setDirty(key, c && this.footprint(c), false);
-    return true;
-  }
-
   private touch(key: string, c: Cached): void {
     this.files.delete(key);
     this.files.set(key, c);
-    this.space.touch(key);
     let set = this.byInode.get(c.inode);
     if (!set) this.byInode.set(c.inode, (set = new Set()));
     set.add(c.blkno);
   }
 
-  /** Installs a block's new cached state, counting the change of footprint. */
-  private install(key: string, prev: Cached | undefined, next: Cached): void {
-    this.space.resize(key, prev && this.footprint(prev), this.footprint(next), this.dirty.has(key));
-    this.touch(key, next);
+  /**
+   * An open O_RDWR descriptor of a block's cache file, never truncated on open. Created if missing only
+   * when `create` (writes); a read of a file that should exist must fail loudly, not read zeros.
+   */
+  private fd(key: string, create = true): number {
+    const fd = this.fds.get(key);
+    if (fd !== undefined) {
+      this.fds.delete(key);
+      this.fds.set(key, fd);
+      return fd;
+    }
+    // O_CREAT without O_TRUNC: on ext4 an O_TRUNC open+close costs ~0.7 ms (auto_da_alloc), this ~0.05 ms
+    const nfd = openSync(this.path(key), (create ? constants.O_CREAT : 0) | constants.O_RDWR, 0o600);
+    this.fds.set(key, nfd);
+    if (this.fds.size > MAX_OPEN_FDS) {
+      for (const [k, old] of this.fds) {
+        this.fds.delete(k);
+        closeSync(old);
+        break;
+      }
+    }
+    return nfd;
   }
 
-  /**
-   * From now on downloads that complete are dropped (close, before the final sync: a prefetch still in
-   * flight must not write a cache file that sync did not cover).
-   */
-  refuseDownloads(): void {
-    this.downloadsRefused = true;
+  private closeFd(key: string): void {
+    const fd = this.fds.get(key);
+    if (fd === undefined) return;
+    this.fds.delete(key);
+    closeSync(fd);
   }
 
   /** Closes every cached descriptor (at close; nothing is written). */
   closeFiles(): void {
-    this.fds.closeAll();
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
   }
 
   private forgetFile(key: string, c: Cached): void {
-    this.fds.close(key);
+    this.closeFd(key);
     this.files.delete(key);
     this.unsynced.delete(key);
     this.justLoaded.delete(key);
-    this.space.resize(key, this.footprint(c), undefined, this.dirty.has(key));
+    this.bytes -= this.footprint(c);
     if (c.reserved) this.reservedBlocks--;
     if (c.mem) this.memBytes -= c.mem.length;
     else rmSync(this.path(key), { force: true });
@@ -280,26 +260,6 @@ export class BlockCache {
       set.delete(c.blkno);
       if (set.size === 0) this.byInode.delete(c.inode);
     }
-    this.pressureGauge.wake();
-  }
-
-  /** CacheSpace's eviction of one clean block: vetoed for a fresh download not yet read, a pinned reservation, a block loading. */
-  private evictOne(key: string): boolean {
-    const c = this.files.get(key);
-    if (!c || this.dirty.has(key) || this.loading.has(key) || this.isFresh(key) || this.pinnedReservation(c)) return false;
-    this.forgetFile(key, c);
-    return true;
-  }
-
-  private isFresh(key: string): boolean {
-    const at = this.justLoaded.get(key);
-    return at !== undefined && performance.now() - at < JUST_LOADED_MS;
-  }
-
-  /** True while a block downloaded for a reader waits for that reader (it will be evictable soon). */
-  private anyFresh(): boolean {
-    for (const key of this.justLoaded.keys()) if (this.isFresh(key)) return true;
-    return false;
   }
 
   /**
@@ -313,7 +273,7 @@ export class BlockCache {
     const c = this.files.get(key);
     if (c) {
       this.touch(key, c);
-      if (this.justLoaded.delete(key)) this.pressureGauge.wake(); // evictable now: waiters for room may go on
+      this.justLoaded.delete(key);
       return true;
     }
     return this.o.map.get(inode, blkno) === null;
@@ -321,19 +281,12 @@ export class BlockCache {
 
   /**
    * Makes block (inode, blkno) readable synchronously: downloads it into the cache unless it is
-   * cached or a hole. Concurrent callers for the same block share one download. A download first gets
-   * room under the caps (evicting clean blocks, or waiting while uploads free dirty ones). A reader
-   * (`patient` false) gives up after readTimeoutMs with BlockReadTimeoutError; a writer (`patient`) waits
-   * as long as the store takes.
+   * cached or a hole. Concurrent callers for the same block share one download. A reader (`patient`
+   * false) gives up after readTimeoutMs with BlockReadTimeoutError; a writer (`patient`) waits as long
+   * as the store takes.
    */
   async ensure(inode: number, blkno: number, patient = false): Promise<void> {
     const key = blockKey(inode, blkno);
-    if (this.files.has(key) || this.o.map.get(inode, blkno) === null) return this.ensureLoaded(key, inode, blkno, patient);
-    if (patient) return this.ensureLoaded(key, inode, blkno, true);
-    return withReadDeadline(this.ensureLoaded(key, inode, blkno, false), this.o.readTimeoutMs ?? READ_TIMEOUT_MS, key, this.o.backend, this.o.log);
-  }
-
-  private async ensureLoaded(key: string, inode: number, blkno: number, patient: boolean): Promise<void> {
     for (;;) {
       const c = this.files.get(key);
       if (c) {
@@ -342,19 +295,13 @@ export class BlockCache {
       }
       const objId = this.o.map.get(inode, blkno);
       if (objId === null) return; // a hole
-      if (this.downloadsRefused) throw new Error(`block ${key}: the filesystem is closing, nothing more is downloaded`);
       let p = this.loading.get(key);
       if (!p) {
-        const size = Math.min(this.blockSize, this.o.map.object(objId)?.size ?? this.blockSize);
-        if (!this.space.admit(size, 1, undefined, () => this.anyFresh())) {
-          await this.roomChange(); // a cache full of dirty data: uploads make room, then look again
-          continue;
-        }
-        p = this.startDownload(key, inode, blkno, objId, size);
+        p = this.download(key, inode, blkno, objId).finally(() => this.loading.delete(key));
+        this.loading.set(key, p);
       }
-      this.demanded.add(key);
       if (!patient) {
-        await p;
+        await this.withReadDeadline(p, key);
         continue;
       }
       try {
@@ -366,109 +313,53 @@ export class BlockCache {
     }
   }
 
-  /**
-   * Share of the caps taken by dirty data (what only uploads free), by bytes or entries. Reservations are
-   * left out: a written and uploaded reserved block keeps its whole-block footprint but is evictable, and
-   * telling the pinned ones apart costs a lookup each; the hard cap counts them all the same.
-   */
-  pressure(): number {
-    const caps = this.space.caps;
-    return Math.max(this.space.dirtyBytes / caps.maxBytes, this.dirty.size / caps.maxEntries);
-  }
-
-  /**
-   * The one download of a block, shared by every reader and prefetcher that asks while it runs; its room
-   * was made by the caller (admitted), and it counts as incoming until its file is in place.
-   */
-  private startDownload(key: string, inode: number, blkno: number, objId: number, size: number): Promise<void> {
-    this.space.incoming(size, 1);
-    const p = this.download(key, inode, blkno, objId).finally(() => {
-      this.loading.delete(key);
-      this.demanded.delete(key);
-      this.space.incoming(size, -1);
-      this.pressureGauge.wake();
+  private withReadDeadline(p: Promise<void>, key: string): Promise<void> {
+    const ms = this.o.readTimeoutMs ?? READ_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const last = (this.o.backend as { stats?: () => { lastError: { message: string } | null } }).stats?.().lastError;
+        const why = `read of block ${key}: the store ${this.o.backend.description} has not delivered it for ${Math.round(ms / 1000)} s` +
+          `${last ? ` (last error: ${last.message})` : ""}; answering EIO, the download goes on in the background`;
+        this.o.log(why);
+        reject(new BlockReadTimeoutError(why));
+      }, ms);
     });
-    this.loading.set(key, p);
-    return p;
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
   }
 
   /**
-   * Starts downloading block (inode, blkno) ahead of a reader (readahead), unless it is cached, a hole,
-   * being downloaded already, or its room cannot be made by evicting old clean blocks; returns the download,
-   * or null when nothing was started. A reader that asks for the block meanwhile joins this download
-   * (ensure). Failures are the caller's to ignore. Ask roomForClean first.
-   */
-  prefetch(inode: number, blkno: number): Promise<void> | null {
-    const key = blockKey(inode, blkno);
-    if (this.downloadsRefused || this.files.has(key) || this.loading.has(key)) return null;
-    const objId = this.o.map.get(inode, blkno);
-    if (objId === null) return null;
-    const size = Math.min(this.blockSize, this.o.map.object(objId)?.size ?? this.blockSize);
-    if (!this.space.makeRoom(size, 1)) return null; // never the one-block overshoot: that is for demand only
-    return this.startDownload(key, inode, blkno, objId, size);
-  }
-
-  /**
-   * Whether a speculative download of `bytes` may start: never under back-pressure (past LOW_WATER dirty
-   * data has the room), at once while the cache has free room, and once it is at its size only while dirty
-   * data and downloads leave at least half of it to clean blocks, so readahead evicts the oldest clean
-   * blocks, never makes writers wait, and never crowds out a working set.
-   */
-  roomForClean(bytes: number): boolean {
-    if (this.pressure() >= LOW_WATER) return false;
-    if (this.space.hasFreeRoom(bytes)) return true;
-    return this.space.dirtyBytes + this.space.incomingBytes + bytes <= this.space.caps.maxBytes / 2;
-  }
-
-  /**
-   * True when the cache is full of data only uploads can free: a writer that needs room waits (see
-   * roomForWrite). Kept for callers that only ask; the write path asks roomForWrite per block.
+   * True when the cache holds more than its size although every clean block that may go is gone: the
+   * rest is dirty, and a writer must wait for uploads (see waitForRoom).
    */
   full(): boolean {
-    return this.pressure() >= 1;
+    if (this.bytes <= this.o.maxBytes) return false;
+    this.evict();
+    if (this.bytes <= this.o.maxBytes) return false;
+    // only dirty data makes a writer wait (clean blocks being downloaded or in use leave soon by themselves);
+    // this walk runs only while the cache is over its size
+    let dirtyBytes = 0;
+    for (const key of this.dirty.keys()) dirtyBytes += this.files.get(key)?.size ?? 0;
+    return dirtyBytes > this.o.maxBytes;
   }
 
   /**
-   * Back-pressure for a write of `len` bytes: null when the writer may go on now, else a pause to await
-   * first (dirty data fills the cache: the pace falls towards the store's upload rate as it fills). Past
-   * LOW_WATER the upload queue is told to upload everything dirty now.
-   */
-  pace(len: number): Promise<void> | null {
-    const p = this.pressure();
-    if (p < LOW_WATER) return null;
-    this.onFull();
-    const ms = this.pressureGauge.pauseMs(len, p);
-    return ms > 0 ? Bun.sleep(ms) : null;
-  }
-
-  /**
-   * Makes room for writing [off, off+len) into a block, in the same synchronous run as the write: true
-   * when the write fits under both caps (clean blocks evicted for it, never this one). False: await
-   * roomChange(), make the block ready again, and ask again.
-   */
-  roomForWrite(inode: number, blkno: number, off: number, len: number): boolean {
-    const key = blockKey(inode, blkno);
-    const c = this.files.get(key);
-    const before = c ? this.footprint(c) : 0;
-    const after = footprintOf(Math.max(c?.size ?? 0, off + len), c?.reserved, this.blockSize);
-    if (after <= before && c) return true;
-    return this.space.admit(Math.max(0, after - before), c ? 0 : 1, key, () => this.anyFresh());
-  }
-
-  /** Resolves when room may have been freed (or after a short while); tells the upload queue to hurry. */
-  roomChange(): Promise<void> {
-    this.onFull();
-    return this.pressureGauge.roomChange();
-  }
-
-  /**
-   * Waits until the cache is no longer full of data only uploads can free: writers block while the store
-   * is unreachable and the cache is full of data not yet uploaded, instead of failing.
+   * Waits until the cache has room for more dirty data: writers block while the store is unreachable and
+   * the cache is full of data not yet uploaded, instead of failing. Re-checks at least every second.
    */
   async waitForRoom(): Promise<void> {
-    while (this.full()) await this.roomChange();
+    while (this.full()) {
+      this.onFull();
+      await Promise.race([new Promise<void>((r) => this.roomWaiters.push(r)), Bun.sleep(1000)]);
+    }
   }
 
+  private roomFreed(): void {
+    const waiters = this.roomWaiters;
+    if (waiters.length === 0) return;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+  }
 
   private async download(key: string, inode: number, blkno: number, objId: number): Promise<void> {
     const row = this.o.map.object(objId);
@@ -476,7 +367,7 @@ export class BlockCache {
     const name = dataObjectKey(row.id, row.hash);
     // While we await, the block may be rewritten, truncated or re-pointed (and the old object deleted
     // once unreferenced): then the download's outcome, even a failure, no longer matters; ensure() looks again.
-    const superseded = () => this.downloadsRefused || this.files.has(key) || this.o.map.get(inode, blkno) !== objId;
+    const superseded = () => this.files.has(key) || this.o.map.get(inode, blkno) !== objId;
     let plain: Uint8Array;
     try {
       plain = await this.o.codec.decode("data", name, await this.o.backend.get(name));
@@ -486,10 +377,9 @@ export class BlockCache {
     }
     if (superseded()) return;
     this.downloadedBytes += plain.length;
-    // its room was made when the download was admitted (counted as incoming until now)
     this.writeFile(key, inode, blkno, plain, 0, true);
-    // a prefetched block nobody waits for is not pinned: if its reader jumped away it is an ordinary clean block
-    if (this.demanded.has(key)) this.justLoaded.set(key, performance.now());
+    this.justLoaded.add(key);
+    this.evict(key);
   }
 
   /** Reads [off, off+len) of a block (call after ensure, with no await in between). Holes read as zeros. */
@@ -503,7 +393,7 @@ export class BlockCache {
       dst.set(c.mem.subarray(off, Math.min(c.size, off + len)));
       return;
     }
-    const fd = this.fds.get(key, false);
+    const fd = this.fd(key, false);
     let done = 0;
     const want = Math.min(len, c.size - off);
     while (done < want) {
@@ -514,20 +404,11 @@ export class BlockCache {
     }
   }
 
-  /** Writes into a block (call after ensure and roomForWrite, with no await in between) and marks it dirty. */
+  /** Writes into a block (call after ensure, with no await in between) and marks it dirty. */
   write(inode: number, blkno: number, off: number, data: Uint8Array): void {
     const key = blockKey(inode, blkno);
     this.markDirty(key, inode, blkno);
     this.writeFile(key, inode, blkno, data, off, false);
-    // past the low water mark uploads start now, not after their delay (after this synchronous run:
-    // the caller may be inside a transaction)
-    if (!this.hurrying && this.pressure() >= LOW_WATER) {
-      this.hurrying = true;
-      queueMicrotask(() => {
-        this.hurrying = false;
-        this.onFull();
-      });
-    }
   }
 
   /** Cuts a cached block to `len` bytes (truncate inside the block) and marks it dirty. Call after ensure. */
@@ -540,20 +421,21 @@ export class BlockCache {
     }
     if (c.size <= len) return;
     this.markDirty(key, inode, blkno);
-    const before = this.footprint(c);
     if (c.mem) {
       c.mem.fill(0, len, c.size); // keep the buffer zero past the content
-    } else {
-      ftruncateSync(this.fds.get(key), len); // frees the file's blocks past len, a reservation's too
-      c.alloc = undefined;
-      if (c.reserved) {
-        c.reserved = false;
-        this.reservedBlocks--;
-      }
+      this.bytes -= c.size - len;
+      c.size = len;
+      return;
     }
+    ftruncateSync(this.fd(key), len); // frees the file's blocks past len, a reservation's too
+    this.bytes -= this.footprint(c);
     c.size = len;
-    this.space.resize(key, before, this.footprint(c), true);
-    this.pressureGauge.wake();
+    c.alloc = undefined;
+    if (c.reserved) {
+      c.reserved = false;
+      this.reservedBlocks--;
+    }
+    this.bytes += this.footprint(c);
   }
 
   /** Forgets a block entirely (file removed, dirty state dropped): the inode or this block is gone. */
@@ -561,8 +443,8 @@ export class BlockCache {
     const key = blockKey(inode, blkno);
     const c = this.files.get(key);
     if (c) this.forgetFile(key, c);
-    if (this.setClean(key)) this.o.map.clearDirty(inode, blkno);
-    this.pressureGauge.wake();
+    if (this.dirty.delete(key)) this.o.map.clearDirty(inode, blkno);
+    this.roomFreed();
   }
 
   /**
@@ -574,11 +456,21 @@ export class BlockCache {
   reserve(inode: number, blkno: number): boolean {
     const key = blockKey(inode, blkno);
     if (this.files.has(key) || this.o.map.get(inode, blkno) !== null) return false;
-    checkReservationLimit(key, this.reservedBlocks, this.blockSize, this.space.caps.maxBytes);
-    this.space.makeRoom(this.blockSize, 1, key); // reserved space counts toward the cache size: clean blocks make room
-    allocateReservation(this.fds.get(key), this.path(key), this.blockSize, () => this.fds.close(key));
-    this.install(key, undefined, { inode, blkno, size: 0, reserved: true });
+    if ((this.reservedBlocks + 1) * this.blockSize > this.o.maxBytes) {
+      throw Object.assign(new Error(`cache: reserving block ${key} would exceed the cache size`), { code: "ENOSPC" });
+    }
+    try {
+      fallocateFd(this.fd(key), FALLOC_KEEP_SIZE, 0, this.blockSize);
+    } catch (error) {
+      this.closeFd(key);
+      rmSync(this.path(key), { force: true });
+      throw error;
+    }
+    const c: Cached = { inode, blkno, size: 0, reserved: true };
+    this.touch(key, c);
+    this.bytes += this.footprint(c);
     this.reservedBlocks++;
+    this.evict(key); // reserved space counts toward the cache size: clean blocks make room
     return true;
   }
 
@@ -596,7 +488,7 @@ export class BlockCache {
     const c = this.files.get(key);
     if (!c) return null;
     if (c.mem) return c.size;
-    c.alloc ??= Math.min(c.reserved ? this.blockSize : c.size, fstatSync(this.fds.get(key, false)).blocks * 512);
+    c.alloc ??= Math.min(c.reserved ? this.blockSize : c.size, fstatSync(this.fd(key, false)).blocks * 512);
     return c.alloc;
   }
 
@@ -615,7 +507,7 @@ export class BlockCache {
       return;
     }
     this.o.map.markDirty(inode, blkno); // durable marker (made durable by fsync / the next WAL sync)
-    this.setDirty(key, { gen: ++this.genCounter, since: monoNow(), inode, blkno });
+    this.dirty.set(key, { gen: ++this.genCounter, since: monoNow(), inode, blkno });
     if (this.dirtiedNow.length === 0) queueMicrotask(() => (this.dirtiedNow = []));
     this.dirtiedNow.push(key);
     this.onDirty();
@@ -629,7 +521,7 @@ export class BlockCache {
       return;
     }
     if (prev?.mem) this.spill(key, prev);
-    const fd = this.fds.get(key);
+    const fd = this.fd(key);
     let done = 0;
     while (done < data.length) done += writeSync(fd, data, done, data.length - done, off + done);
     if (fresh) ftruncateSync(fd, off + data.length); // a downloaded block replaces whatever was there
@@ -638,7 +530,8 @@ export class BlockCache {
     // a download replaced the file (its ftruncate freed any reservation)
     const next: Cached = { inode, blkno, size, reserved: prev?.reserved === true && !fresh };
     if (prev?.reserved && !next.reserved) this.reservedBlocks--;
-    this.install(key, prev, next);
+    this.bytes += this.footprint(next) - (prev ? this.footprint(prev) : 0);
+    this.touch(key, next);
   }
 
   /** Writes into (or creates) the in-memory content of a block; the caller checked it fits MEM_BLOCK_MAX. */
@@ -657,7 +550,8 @@ export class BlockCache {
       mem = next;
     }
     mem.set(data, off);
-    this.install(key, prev, { inode, blkno, size, mem });
+    this.bytes += size - (prev ? prev.size : 0);
+    this.touch(key, { inode, blkno, size, mem });
     if (this.memBytes > MEM_BUDGET) this.spillOver(key);
   }
 
@@ -665,7 +559,7 @@ export class BlockCache {
   private spill(key: string, c: Cached): void {
     const mem = c.mem;
     if (!mem) return;
-    const fd = this.fds.get(key);
+    const fd = this.fd(key);
     let done = 0;
     while (done < c.size) done += writeSync(fd, mem, done, c.size - done, done);
     ftruncateSync(fd, c.size); // a stale file of an earlier life of this block may be longer
@@ -682,28 +576,28 @@ export class BlockCache {
     }
   }
 
-  /** Removes least recently used clean blocks until the cache is within its caps (never dirty ones). */
-  evict(): void {
-    this.space.trim();
+  /** Removes least recently used clean blocks until the cache fits (never dirty ones, never `keep`). */
+  evict(keep?: string): void {
+    if (this.bytes <= this.o.maxBytes) return;
+    for (const [key, c] of this.files) {
+      if (this.bytes <= this.o.maxBytes) break;
+      if (key === keep || this.dirty.has(key) || this.loading.has(key) || this.justLoaded.has(key)) continue;
+      if (this.pinnedReservation(c)) continue;
+      this.forgetFile(key, c);
+    }
   }
 
-  /** Changes the cache's size limit (clean blocks beyond it are evicted now; the entry cap follows unless set). */
-  setMaxBytes(maxBytes: number, maxEntries?: number): void {
-    const caps = this.space.caps;
-    if (maxEntries !== undefined) caps.maxEntries = maxEntries;
-    else if (this.o.maxEntries === undefined) caps.maxEntries = defaultMaxEntries(maxBytes);
-    caps.maxBytes = maxBytes;
+  /** Changes the cache's size limit (clean blocks beyond it are evicted now). */
+  setMaxBytes(maxBytes: number): void {
     this.o.maxBytes = maxBytes;
-    this.space.trim();
-    this.pressureGauge.wake();
+    this.evict();
   }
 
   /** Removes every clean block that is not being downloaded (dirty ones stay); returns how many went. */
   dropClean(): number {
     let dropped = 0;
-    for (const key of this.space.cleanKeys()) {
-      const c = this.files.get(key);
-      if (!c || this.dirty.has(key) || this.loading.has(key) || this.pinnedReservation(c)) continue;
+    for (const [key, c] of [...this.files]) {
+      if (this.dirty.has(key) || this.loading.has(key) || this.pinnedReservation(c)) continue;
       this.forgetFile(key, c);
       dropped++;
     }
@@ -726,12 +620,12 @@ export class BlockCache {
   }
 
   /** The current content and generation of a dirty block (trailing zeros trimmed), or null if clean/gone. */
-  takeForUpload(key: string, buffers?: UploadBuffers): { content: Uint8Array; gen: number } | null {
+  takeForUpload(key: string): { content: Uint8Array; gen: number } | null {
     const d = this.dirty.get(key);
     const c = this.files.get(key);
     if (!d || !c) return null;
     // shared memory: the codec Workers read it where it is (no copy through postMessage)
-    const buf = buffers ? buffers.take(c.size) : new Uint8Array(new SharedArrayBuffer(c.size));
+    const buf = new Uint8Array(new SharedArrayBuffer(c.size));
     this.read(d.inode, d.blkno, 0, c.size, buf, 0);
     let end = buf.length;
     while (end > 0 && buf[end - 1] === 0) end--;
@@ -742,12 +636,10 @@ export class BlockCache {
   markClean(key: string, gen: number): boolean {
     const d = this.dirty.get(key);
     if (!d || d.gen !== gen) return false;
-    const c = this.files.get(key);
-    this.setClean(key);
+    this.dirty.delete(key);
     this.o.map.clearDirty(d.inode, d.blkno);
-    this.pressureGauge.noteDrained(c ? this.footprint(c) : 0);
-    this.space.trim(); // a block that just became clean may be the first one allowed to go
-    this.pressureGauge.wake();
+    this.evict(); // a block that just became clean may be the first one allowed to go
+    this.roomFreed();
     return true;
   }
 
@@ -766,7 +658,7 @@ export class BlockCache {
     for (const key of keys) {
       this.unsynced.delete(key);
       if (!this.files.has(key)) continue;
-      const fd = this.fds.peek(key);
+      const fd = this.fds.get(key);
       if (fd !== undefined) {
         fdatasyncFd(fd, this.path(key));
         continue;
@@ -781,20 +673,19 @@ export class BlockCache {
     fsyncDir(this.dir);
   }
 
-  /** Number of dirty blocks, in O(1). */
+  /** Number of dirty blocks, in O(1) (stats() walks them to sum their bytes). */
   dirtyCount(): number {
     return this.dirty.size;
   }
 
   stats(): {
-    cacheBytes: number; dirtyBytes: number; dirtyBlocks: number; capBytes: number; entries: number; entryCap: number;
-    downloading: number; incomingBytes: number; pressure: number;
+    cacheBytes: number; dirtyBytes: number; dirtyBlocks: number; capBytes: number; entries: number; downloading: number;
   } {
-    const s = this.space;
+    let dirtyBytes = 0;
+    for (const key of this.dirty.keys()) dirtyBytes += this.files.get(key)?.size ?? 0;
     return {
-      cacheBytes: s.bytes, dirtyBytes: s.dirtyBytes, dirtyBlocks: this.dirty.size, capBytes: s.caps.maxBytes,
-      entries: this.files.size, entryCap: s.caps.maxEntries, downloading: this.loading.size, incomingBytes: s.incomingBytes,
-      pressure: this.pressure(),
+      cacheBytes: this.bytes, dirtyBytes, dirtyBlocks: this.dirty.size,
+      capBytes: this.o.maxBytes, entries: this.files.size, downloading: this.loading.size,
     };
   }
 }

@@ -6,18 +6,11 @@
 // uploaded again; the object just stored is unused and goes to the removal queue). A failed put leaves
 // the block dirty in the cache; it is retried on the next round, and by flush() for as long as it takes
 // (a transient outage never loses data or fails a flush; OutageLog says what is going on).
-//
-// Pipelined: `concurrency` puts run at once, and up to `encodeAhead` more blocks are read, hashed,
-// compressed and encrypted meanwhile (in the codec Workers) and wait for a put slot, so the link to the
-// store never idles while a block is being encoded. A block waiting for its slot keeps its generation:
-// the commit after the put checks it as before (docs/concurrency.md).
 import type { Backend } from "../store/backend.ts";
-import { LimitBackend } from "../store/limit.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import { dataObjectKey } from "../store/object-names.ts";
 import { type BlockCache, monoNow } from "./cache.ts";
 import { OutageLog } from "./outage-log.ts";
-import { UploadBuffers } from "./upload-buffers.ts";
 import type { ObjectCodec } from "./object-codec.ts";
 
 export interface UploadQueueOptions {
@@ -30,10 +23,7 @@ export interface UploadQueueOptions {
   /** The newest metadata generation taken, log or snapshot (see BlockMap.set). */
   snapshotSeq: () => number;
   delayMs?: number;
-  /** Puts in flight at once (default 4). */
   concurrency?: number;
-  /** Blocks encoded ahead of a free put slot (default 0: a block is encoded inside its slot). */
-  encodeAhead?: number;
   log: (line: string) => void;
   /** Interval of the "store unreachable since …" line during an outage (default 30 s). */
   outageReportMs?: number;
@@ -53,14 +43,6 @@ export class UploadQueue {
   readonly uploadingObjects = new Set<number>();
   private readonly delayMs: number;
   private readonly concurrency: number;
-  /** Blocks in the pipeline at once: the puts plus those encoded ahead. */
-  private readonly depth: number;
-  /** Shared block buffers, reused: at most `depth` blocks are read for upload at once. */
-  private readonly buffers: UploadBuffers;
-  /** The store, `concurrency` puts at a time (FIFO): blocks encoded ahead wait here for a slot. */
-  private readonly putter: LimitBackend;
-  /** Blocks to upload at the next pump whether due or not (fsync asked for them). */
-  private readonly urgent = new Set<string>();
   private failedAt = new Map<string, number>();
   uploadedBytes = 0;
   errors = 0;
@@ -71,9 +53,6 @@ export class UploadQueue {
   constructor(private readonly o: UploadQueueOptions) {
     this.delayMs = o.delayMs ?? 5000;
     this.concurrency = o.concurrency ?? 4;
-    this.depth = this.concurrency + Math.max(0, o.encodeAhead ?? 0);
-    this.buffers = new UploadBuffers(o.cache.blockSize, this.depth);
-    this.putter = new LimitBackend(o.backend, this.concurrency);
     this.outage = new OutageLog(o.backend, o.log, o.outageReportMs);
     // a writer waiting for room in a full cache: upload everything dirty now, due or not
     o.cache.onFull = () => this.pump(true);
@@ -102,17 +81,8 @@ export class UploadQueue {
     // this runs after every upload completes, and with thousands of small dirty blocks a sorted copy
     // (or a full walk) per completion was quadratic.
     const started: { key: string; inode: number; blkno: number }[] = [];
-    for (const key of this.urgent) {
-      if (this.inFlight.size + started.length >= this.depth) break;
-      if (this.inFlight.has(key)) continue; // stays urgent: a rewrite during this upload goes next
-      this.urgent.delete(key);
-      if (!this.o.cache.isDirty(key)) continue;
-      const [inode, blkno] = key.split("-").map(Number) as [number, number]; // blockKey's form
-      started.push({ key, inode, blkno });
-    }
     for (const [key, d] of this.o.cache.dirtyEntries()) {
-      if (this.inFlight.size + started.length >= this.depth) break;
-      if (started.some((b) => b.key === key)) continue;
+      if (this.inFlight.size + started.length >= this.concurrency) break;
       if (this.inFlight.has(key)) continue;
       if (!all && now - d.since < this.delayMs) break;
       const failed = this.failedAt.get(key);
@@ -181,15 +151,6 @@ export class UploadQueue {
     }
   }
 
-  /**
-   * Starts the uploads of these dirty blocks now, not after the dirty-block delay (fsync: the program
-   * says the file is at a consistent point). Does not wait for them.
-   */
-  uploadSoon(keys: Iterable<string>): void {
-    for (const key of keys) if (this.o.cache.isDirty(key)) this.urgent.add(key);
-    if (this.urgent.size > 0) this.pump(false);
-  }
-
   /** Uploads running right now. */
   get inFlightCount(): number {
     return this.inFlight.size;
@@ -197,63 +158,49 @@ export class UploadQueue {
 
   private async uploadOne(key: string, inode: number, blkno: number): Promise<void> {
     for (;;) {
-      const taken = this.o.cache.takeForUpload(key, this.buffers);
+      const taken = this.o.cache.takeForUpload(key);
       if (!taken) return;
       const { content, gen } = taken;
-      // the block's shared buffer goes back to the pool once nothing reads it: encoded, or not needed at all
-      let returned = false;
-      const giveBack = () => {
-        if (!returned) this.buffers.give(content);
-        returned = true;
-      };
-      try {
-        if (content.length === 0) {
-          // all zeros: the block becomes a hole, no object needed
-          this.o.tx(() => {
-            if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, null, this.o.snapshotSeq());
-          });
-          return;
-        }
-        // may run in a Worker: the lookup below comes after the await, in the same synchronous run as its use
-        const hash = await this.o.codec.contentId(content);
-        const existing = this.o.map.findStored(hash);
-        if (existing) {
-          this.o.tx(() => {
-            if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, existing.id, this.o.snapshotSeq());
-          });
-          return;
-        }
-        const same = this.byHash.get(hash);
-        if (same) {
-          giveBack();
-          await same.catch(() => {});
-          continue; // now it is probably stored: take the block again and dedup against it
-        }
-        const up = this.put(key, inode, blkno, hash, content, gen, giveBack);
-        this.byHash.set(hash, up);
-        try {
-          await up;
-        } finally {
-          this.byHash.delete(hash);
-        }
+      if (content.length === 0) {
+        // all zeros: the block becomes a hole, no object needed
+        this.o.tx(() => {
+          if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, null, this.o.snapshotSeq());
+        });
         return;
-      } finally {
-        giveBack();
       }
+      // may run in a Worker: the lookup below comes after the await, in the same synchronous run as its use
+      const hash = await this.o.codec.contentId(content);
+      const existing = this.o.map.findStored(hash);
+      if (existing) {
+        this.o.tx(() => {
+          if (this.o.cache.markClean(key, gen)) this.o.map.set(inode, blkno, existing.id, this.o.snapshotSeq());
+        });
+        return;
+      }
+      const same = this.byHash.get(hash);
+      if (same) {
+        await same.catch(() => {});
+        continue; // now it is probably stored: take the block again and dedup against it
+      }
+      const up = this.put(key, inode, blkno, hash, content, gen);
+      this.byHash.set(hash, up);
+      try {
+        await up;
+      } finally {
+        this.byHash.delete(hash);
+      }
+      return;
     }
   }
 
-
-  /** `encoded` is called once `content` has been read for the last time (the put needs only the sealed bytes). */
-  private async put(key: string, inode: number, blkno: number, hash: string, content: Uint8Array, gen: number, encoded: () => void): Promise<void> {
+  private async put(key: string, inode: number, blkno: number, hash: string, content: Uint8Array, gen: number): Promise<void> {
     const size = content.length;
     const id = this.o.map.insertPending(hash, size, this.o.snapshotSeq());
     this.uploadingObjects.add(id);
     try {
       const name = dataObjectKey(id, hash);
       const sealed = await this.o.codec.encode("data", name, content);
-      encoded();
-      await this.putter.put(name, sealed); // waits for a put slot, encoded
+      await this.o.backend.put(name, sealed);
       this.uploadedBytes += size;
       this.o.tx(() => {
         this.o.map.markStored(id, sealed.length);

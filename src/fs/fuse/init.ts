@@ -37,18 +37,6 @@ export interface InitConfig {
    * apply default ACLs or the umask to new entries itself (see src/fs/posix-acl.ts).
    */
   posixAcl?: boolean;
-  /**
-   * Offer HANDLE_KILLPRIV_V2: the filesystem clears set-user/group-id (and security.capability) itself on
-   * write (FUSE_WRITE_KILL_SUIDGID), truncate (FATTR_KILL_SUIDGID), O_TRUNC open (FUSE_OPEN_KILL_SUIDGID) and
-   * chown. In return the kernel sets SB_NOSEC and stops asking GETXATTR security.capability before each write.
-   */
-  killPriv?: boolean;
-  /**
-   * Offer AUTO_INVAL_DATA (default true): the kernel asks for fresh attributes before cached reads and drops the
-   * page cache when mtime or size changed. A filesystem that is the only writer of its data (every change comes
-   * through the kernel, or sends inval_inode) turns it off: then a file written and read back keeps its pages.
-   */
-  autoInvalData?: boolean;
 }
 
 export const MAX_MAX_WRITE = 1 << 20;
@@ -69,12 +57,10 @@ export function decodeInitIn(r: Req): InitIn {
 export function wantedFlags(cfg: InitConfig): bigint {
   let f =
     InitFlag.ASYNC_READ | InitFlag.ATOMIC_O_TRUNC | InitFlag.EXPORT_SUPPORT | InitFlag.BIG_WRITES |
-    InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES | InitFlag.ASYNC_DIO;
-  if (cfg.autoInvalData ?? true) f |= InitFlag.AUTO_INVAL_DATA;
+    InitFlag.AUTO_INVAL_DATA | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES | InitFlag.ASYNC_DIO;
   if (cfg.readdirplus) f |= InitFlag.DO_READDIRPLUS | InitFlag.READDIRPLUS_AUTO;
   if (cfg.writebackCache) f |= InitFlag.WRITEBACK_CACHE;
   if (cfg.posixAcl) f |= InitFlag.POSIX_ACL | InitFlag.DONT_MASK;
-  if (cfg.killPriv) f |= InitFlag.HANDLE_KILLPRIV_V2;
   return BigInt(f >>> 0);
 }
 

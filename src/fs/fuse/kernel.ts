@@ -50,8 +50,6 @@ export const FUSE_WRITE_CACHE = 1 << 0;
 export const FUSE_WRITE_LOCKOWNER = 1 << 1;
 export const FUSE_WRITE_KILL_SUIDGID = 1 << 2;
 export const FUSE_RELEASE_FLUSH = 1 << 0;
-/** fuse_open_in.open_flags / fuse_create_in.open_flags: truncating open by a caller without CAP_FSETID (HANDLE_KILLPRIV_V2). */
-export const FUSE_OPEN_KILL_SUIDGID = 1 << 0;
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
 export const RENAME_WHITEOUT = 4;
@@ -62,7 +60,6 @@ export const PATH_MAX = 4096;
 // <sys/xattr.h> and <linux/falloc.h>: every filesystem on this layer interprets them the same way.
 /** OPEN/CREATE flags (the kernel strips O_CREAT/O_EXCL before OPEN; CREATE keeps O_EXCL). */
 export const O_ACCMODE = 3;
-export const O_RDONLY = 0;
 export const O_WRONLY = 1;
 export const O_EXCL = 0o200;
 export const O_TRUNC = 0o1000;

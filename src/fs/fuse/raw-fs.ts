@@ -143,8 +143,7 @@ export interface RawFileSystem {
   rename?(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): MaybePromise<void>;
   link?(ctx: RequestContext, nodeid: number, newParent: number, newName: string): MaybePromise<EntryOut>;
 
-  /** openFlags: fuse_open_in.open_flags (FUSE_OPEN_KILL_SUIDGID). */
-  open?(ctx: RequestContext, nodeid: number, flags: number, openFlags?: number): MaybePromise<OpenOut>;
+  open?(ctx: RequestContext, nodeid: number, flags: number): MaybePromise<OpenOut>;
   create?(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): MaybePromise<{ entry: EntryOut; open: OpenOut }>;
   /** Return at most `size` bytes; fewer only at end of file. */
   read?(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): MaybePromise<Uint8Array>;

@@ -158,14 +158,6 @@ export class Server {
   tryServe(u8: Uint8Array): boolean {
     const opcode = u8[4]! | (u8[5]! << 8);
     const d = OPS[opcode];
-    if (!d && opcode !== Opcode.INIT && opcode !== Opcode.INTERRUPT && opcode !== Opcode.DESTROY) {
-      // an operation this layer has no entry for (IOCTL, POLL, BMAP...): the main thread could only answer ENOSYS,
-      // and the kernel asks again each time (Python's open() sends an IOCTL for isatty), so answer it here
-      const h = parseRequest(u8).header;
-      this.traceIn(h, opName(opcode), "");
-      this.send(h, -ENOSYS);
-      return true;
-    }
     if (!d || !d.worker || typeof this.fs[d.method] !== "function") return false;
     const req = parseRequest(u8);
     const h = req.header;

@@ -10,7 +10,6 @@ import { cloneFuseFd, geteuid } from "./libc.ts";
 import type { RawFileSystem } from "./raw-fs.ts";
 import { FORWARD_SLOT, NoteRing, type ReaderInit, type ReaderMessage } from "./reader-protocol.ts";
 import { Server } from "./server.ts";
-import { NotifySender } from "./notify-protocol.ts";
 
 /** What mountFuse needs: the device options (mountpoint, names, permissions, dev/suid/atime) and the session's own. */
 export interface FuseMountOptions extends DeviceOptions {
@@ -21,10 +20,6 @@ export interface FuseMountOptions extends DeviceOptions {
   writebackCache?: boolean;
   /** Negotiate FUSE_POSIX_ACL + FUSE_DONT_MASK: the filesystem implements the ACL rules (InitConfig.posixAcl). */
   posixAcl?: boolean;
-  /** Negotiate FUSE_HANDLE_KILLPRIV_V2: the filesystem clears suid/sgid/capabilities itself (InitConfig.killPriv). */
-  killPriv?: boolean;
-  /** Negotiate AUTO_INVAL_DATA (default true; InitConfig.autoInvalData). */
-  autoInvalData?: boolean;
   /** Largest WRITE the kernel sends (default and maximum 1 MiB). */
   maxWrite?: number;
   /** Absolute path of a module whose default export is (workerData) => WorkerHandlers. */
@@ -52,21 +47,10 @@ export interface FuseSession {
   readonly closed: Promise<void>;
   /** Unmount (umount2, or fusermount3 -u when not root); `lazy` detaches a busy mount. Then waits for closed. */
   unmount(opts?: { lazy?: boolean }): Promise<void>;
-  /**
-   * Drop the kernel's cached attributes of `nodeid` and its cached data from `offset` for `length` bytes (0: to
-   * the end; offset < 0: attributes only; for a directory the data is its cached listing). Resolves once the
-   * kernel has processed it. Sent from a Worker (notify-worker.ts), so it is safe from anywhere, handlers included.
-   */
-  notifyInvalInode(nodeid: number, offset: number, length: number): Promise<void>;
-  /**
-   * Drop the kernel's cached attributes of `nodeid`, written at once by the calling thread: safe from anywhere,
-   * handlers included, because an attributes-only INVAL_INODE takes no inode or page lock in the kernel (it
-   * bumps the attribute version and marks the attributes stale), so it never waits for a reply. Unlike the
-   * Worker-sent notifications it reaches the kernel before anything the caller writes next (a reply).
-   */
-  notifyInvalAttrs(nodeid: number): void;
-  /** Drop the kernel's cached name `name` in directory `parent` (and the directory's attributes); resolves once done. */
-  notifyInvalEntry(parent: number, name: string): Promise<void>;
+  /** Drop cached data of `nodeid` from `offset` for `length` bytes (0: to the end; offset < 0: attributes only). */
+  notifyInvalInode(nodeid: number, offset: number, length: number): void;
+  /** Drop the kernel's cached name `name` in directory `parent`. Do not call it synchronously from a handler of an operation on `parent`. */
+  notifyInvalEntry(parent: number, name: string): void;
 }
 
 /**
@@ -138,7 +122,7 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
     trace,
     log,
     replySize: 64 * 1024,
-    init: { maxWrite, writebackCache: !!opts.writebackCache, readdirplus: typeof fs.readdirplus === "function", posixAcl: !!opts.posixAcl, killPriv: !!opts.killPriv, autoInvalData: opts.autoInvalData ?? true },
+    init: { maxWrite, writebackCache: !!opts.writebackCache, readdirplus: typeof fs.readdirplus === "function", posixAcl: !!opts.posixAcl },
     onInit: () => {
       initialized = true;
       const ra = opts.readAheadKb ?? maxWrite / 1024;
@@ -199,7 +183,6 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
   const onEnd = async () => {
     if (--alive > 0) return;
     ended = true;
-    notifier.stop();
     clearInterval(noteTimer);
     drainNotes();
     await callDestroy();
@@ -276,14 +259,11 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
     w.on("exit", finish);
     workers.push(w);
   };
-  // notifications go out from a Worker of their own (see notify-worker.ts: the main thread could deadlock)
-  const notifier = new NotifySender(fd, log);
   try {
     for (let i = 0; i < readers; i++) startReader(i);
   } catch (e) {
     // mount(2) succeeded but no reader serves it: without this the mount point would be left dead (ENOTCONN).
     ended = true;
-    notifier.stop();
     clearInterval(noteTimer);
     for (const w of workers) {
       w.removeAllListeners();
@@ -303,23 +283,19 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
     throw e;
   }
 
-  const notificationBytes = (code: number, body: Uint8Array): Uint8Array => {
-    const bytes = new Uint8Array(fuse_out_header.size + body.byteLength);
-    const dv = new DataView(bytes.buffer);
-    dv.setUint32(0, bytes.byteLength, true);
-    dv.setInt32(4, code, true); // unique 0 marks a notification; its code goes where a reply's error would
-    bytes.set(body, fuse_out_header.size);
-    return bytes;
-  };
-  const notify = (code: number, body: Uint8Array): Promise<void> =>
-    ended ? Promise.resolve() : notifier.send(notificationBytes(code, body));
-  const invalInodeBody = (nodeid: number, offset: number, length: number): Uint8Array => {
-    const b = new Uint8Array(fuse_notify_inval_inode_out.size);
-    const dv = new DataView(b.buffer);
-    setU64(dv, fuse_notify_inval_inode_out.offsets.ino, nodeid);
-    dv.setBigInt64(fuse_notify_inval_inode_out.offsets.off, BigInt(offset), true);
-    dv.setBigInt64(fuse_notify_inval_inode_out.offsets.len, BigInt(length), true);
-    return b;
+  const notify = (code: number, body: Uint8Array) => {
+    if (ended) return;
+    const head = new Uint8Array(fuse_out_header.size);
+    const dv = new DataView(head.buffer);
+    dv.setUint32(0, head.byteLength + body.byteLength, true);
+    dv.setInt32(4, code, true);
+    // unique 0 marks a notification
+    try {
+      writevSync(fd, [head, body]);
+    } catch (e) {
+      const c = (e as { code?: string }).code;
+      if (c !== "ENOENT" && c !== "ENODEV") log(`notify ${code} failed: ${(e as Error).message}`);
+    }
   };
 
   return {
@@ -331,17 +307,12 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
       await closed;
     },
     notifyInvalInode(nodeid, offset, length) {
-      return notify(NotifyCode.INVAL_INODE, invalInodeBody(nodeid, offset, length));
-    },
-    notifyInvalAttrs(nodeid) {
-      if (ended) return;
-      const bytes = notificationBytes(NotifyCode.INVAL_INODE, invalInodeBody(nodeid, -1, 0));
-      try {
-        writeSync(fd, bytes, 0, bytes.byteLength);
-      } catch (e) {
-        const c = (e as { code?: string }).code;
-        if (c !== "ENOENT" && c !== "ENODEV") log(`notification failed: ${(e as Error).message}`);
-      }
+      const b = new Uint8Array(fuse_notify_inval_inode_out.size);
+      const dv = new DataView(b.buffer);
+      setU64(dv, fuse_notify_inval_inode_out.offsets.ino, nodeid);
+      dv.setBigInt64(fuse_notify_inval_inode_out.offsets.off, BigInt(offset), true);
+      dv.setBigInt64(fuse_notify_inval_inode_out.offsets.len, BigInt(length), true);
+      notify(NotifyCode.INVAL_INODE, b);
     },
     notifyInvalEntry(parent, name) {
       const n = utf8(name);
@@ -350,7 +321,7 @@ export async function mountFuse(fs: RawFileSystem, opts: FuseMountOptions): Prom
       setU64(dv, fuse_notify_inval_entry_out.offsets.parent, parent);
       dv.setUint32(fuse_notify_inval_entry_out.offsets.namelen, n.byteLength, true);
       b.set(n, fuse_notify_inval_entry_out.size);
-      return notify(NotifyCode.INVAL_ENTRY, b);
+      notify(NotifyCode.INVAL_ENTRY, b);
     },
   };
 }

@@ -12,28 +12,11 @@ export interface ObjectRow {
 }
 
 
-/** Per inode: each mapped block's bytes in the store and their sum (see BlockMap.storedBytes). */
-export interface StoredBytes {
-  byBlock: Map<number, number>;
-  sum: number;
-}
-
-/** Inodes whose StoredBytes are kept in memory (LRU), like the inode row cache. */
-const STORED_MEMO_MAX = 16384;
-
 /** Block map and object reference counting; every method is synchronous (call them without awaits between). */
 export class BlockMap {
   private readonly getStmt;
-  private readonly sizesStmt;
-  /** StoredBytes per inode, exact: every change of a block row goes through set() (or copyTree's new inodes, never memoized before). */
-  private readonly storedMemo = new Map<number, StoredBytes>();
-  /** Called after a block row of `inode` was set or removed (its st_blocks may have changed). */
-  onBlocksChanged: (inode: number) => void = () => {};
-
   constructor(private readonly m: MetaDb) {
     this.getStmt = m.q("SELECT object FROM blocks WHERE inode = ? AND blkno = ?");
-    this.sizesStmt = m.q("SELECT b.blkno, o.size, o.stored_size FROM blocks b JOIN objects o ON o.id = b.object WHERE b.inode = ?");
-    m.onRollback.push(() => this.storedMemo.clear()); // a rolled-back set() may have been memoized
   }
 
   /** Registers fn to run when a transaction rolls back (a failed COMMIT included, e.g. disk full). */
@@ -54,48 +37,8 @@ export class BlockMap {
 
   /** Each mapped block of `inode` with its object's plaintext size and bytes in the store (0 until stored). */
   blockSizes(inode: number): { blkno: number; size: number; stored_size: number }[] {
-    return this.sizesStmt.all(inode) as { blkno: number; size: number; stored_size: number }[];
-  }
-
-  /**
-   * What each mapped block of `inode` takes in the store (its compressed object, at most its plaintext: a
-   * block mostly of zeros takes little), and the sum: st_blocks without a query per reply. Read once per
-   * inode and kept until a block row of it changes. Objects are marked stored before any block points at
-   * them (markStored runs on refcount-0 objects only), so an object's sizes never change under a memo.
-   */
-  storedBytes(inode: number): StoredBytes {
-    let s = this.storedMemo.get(inode);
-    if (s) {
-      this.storedMemo.delete(inode); // most recently used last
-      this.storedMemo.set(inode, s);
-      return s;
-    }
-    s = { byBlock: new Map(), sum: 0 };
-    for (const r of this.blockSizes(inode)) {
-      const bytes = r.stored_size > 0 ? Math.min(r.size, r.stored_size) : r.size;
-      s.byBlock.set(r.blkno, bytes);
-      s.sum += bytes;
-    }
-    this.rememberStored(inode, s);
-    return s;
-  }
-
-  /** A new inode has no blocks: its StoredBytes are known without a query. */
-  noBlocksYet(inode: number): void {
-    this.rememberStored(inode, { byBlock: new Map(), sum: 0 });
-  }
-
-  /** The inode is gone: drop its StoredBytes. */
-  forgetInode(inode: number): void {
-    this.storedMemo.delete(inode);
-  }
-
-  private rememberStored(inode: number, s: StoredBytes): void {
-    this.storedMemo.set(inode, s);
-    if (this.storedMemo.size > STORED_MEMO_MAX) for (const k of this.storedMemo.keys()) {
-      this.storedMemo.delete(k);
-      break;
-    }
+    return this.m.q("SELECT b.blkno, o.size, o.stored_size FROM blocks b JOIN objects o ON o.id = b.object WHERE b.inode = ?")
+      .all(inode) as { blkno: number; size: number; stored_size: number }[];
   }
 
   /** The first mapped block of `inode` at or after `fromBlk`, or null. */
@@ -134,10 +77,7 @@ export class BlockMap {
    */
   set(inode: number, blkno: number, object: number | null, snapshotSeq: number): void {
     const old = this.get(inode, blkno);
-    // even unchanged: an upload commit calls this as its block turns clean, and st_blocks then counts the object
-    this.onBlocksChanged(inode);
     if (old === object) return;
-    this.storedMemo.delete(inode);
     if (object !== null) {
       this.m.q("INSERT INTO blocks (inode, blkno, object) VALUES (?, ?, ?) ON CONFLICT (inode, blkno) DO UPDATE SET object = excluded.object").run(inode, blkno, object);
       this.m.q("UPDATE objects SET refcount = refcount + 1 WHERE id = ?").run(object);

@@ -11,16 +11,6 @@ export type { Statement };
 /** WAL size past which a commit checkpoints by itself (normally each metadata ship checkpoints). */
 const WAL_LIMIT = 64 * 1024 * 1024;
 
-/**
- * Row changes a table keeps in memory between commits: `write` issues them inside the next transaction,
- * `committed` forgets what that transaction wrote once its COMMIT succeeded (a newer change stays pending).
- */
-export interface DeferredWrites {
-  pending(): boolean;
-  write(): void;
-  committed(): void;
-}
-
 /** A typed error of the metadata layer (the vfs maps it to EIO). */
 export class MetaError extends Error {
   constructor(message: string) {
@@ -107,50 +97,17 @@ export class MetaDb {
   /** Called when a transaction rolls back (in-memory caches of rows drop what they may hold wrongly). */
   readonly onRollback: (() => void)[] = [];
 
-  /** Changes held in memory and written by the next transaction (the inodes' deferred size/mtime/ctime). */
-  private readonly deferred: DeferredWrites[] = [];
-
-  registerDeferred(d: DeferredWrites): void {
-    this.deferred.push(d);
-  }
-
-  /**
-   * Runs fn in one SQLite transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws. The outermost
-   * transaction first writes every deferred change, so they ride along in its commit; they are forgotten
-   * only once that COMMIT succeeded (a rollback leaves them pending in memory, to be written again).
-   */
+  /** Runs fn in one SQLite transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws. */
   tx<T>(fn: () => T): T {
-    const outer = !this.db.inTransaction;
     let r: T;
     try {
-      r = this.db
-        .transaction(() => {
-          if (outer) for (const d of this.deferred) d.write();
-          return fn();
-        })
-        .immediate();
+      r = this.db.transaction(fn).immediate();
     } catch (e) {
       for (const f of this.onRollback) f();
       throw e;
     }
-    if (outer) for (const d of this.deferred) d.committed();
     if (++this.commitsSinceCheck >= 256) this.maybeCheckpoint();
     return r;
-  }
-
-  /** True when deferred changes wait for a commit. */
-  hasDeferred(): boolean {
-    return this.deferred.some((d) => d.pending());
-  }
-
-  /** Commits the deferred changes now (one transaction), if any. */
-  flushDeferred(): void {
-    if (this.hasDeferred()) this.tx(() => {});
-  }
-
-  /** Whether a transaction is open on the connection (an UPDATE now is part of it, not an autocommit). */
-  get inTransaction(): boolean {
-    return this.db.inTransaction;
   }
 
   private commitsSinceCheck = 0;
@@ -221,7 +178,6 @@ export class MetaDb {
    * without fsync, so fsync the -wal file (and the main file, which checkpoints write).
    */
   sync(): void {
-    this.flushDeferred(); // what fsync promises includes the sizes and times of the writes it covers
     if (!this.path) return;
     for (const p of [this.path + "-wal", this.path]) if (existsSync(p)) fsyncPath(p);
     // once per connection: the -wal file is created by this session and lives until close, so its
@@ -250,9 +206,8 @@ export class MetaDb {
     return image;
   }
 
-  /** Commits what is deferred, checkpoints the WAL into the main file and closes the connection. */
+  /** Checkpoints the WAL into the main file and closes the connection. */
   close(): void {
-    this.flushDeferred(); // a failure throws: the caller must not mark the cache clean with changes lost
     try {
       this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch {

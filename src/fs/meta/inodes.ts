@@ -1,5 +1,5 @@
 // Queries on the inodes, symlinks and xattrs tables: typed rows in, typed rows out.
-import type { DeferredWrites, MetaDb } from "./db.ts";
+import type { MetaDb } from "./db.ts";
 
 /** One inode as the vfs sees it; timestamps are nanoseconds as bigint (they exceed 2^53). */
 export interface Inode {
@@ -28,52 +28,28 @@ const COLS = "id, mode, uid, gid, nlink, size, rdev, atime_ns, mtime_ns, ctime_n
 /** Inode rows kept in memory (write-through): getattr, lookup, write and getxattr each read an inode. */
 const ROW_CACHE_MAX = 16384;
 
-/** The columns a write changes, held in memory until the next commit (see InodeTable.deferAttrs). */
-interface PendingAttrs {
-  size: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  /** Bumped by every deferAttrs: a commit forgets the entry only if no newer change came meanwhile. */
-  ver: number;
-}
-
 /**
  * The inode queries, prepared once per connection, with a write-through cache of recently used rows.
  * Every change of the inodes table goes through this class (insert/update/delete), so the cache is
  * exact; a rolled-back transaction may have updated it, so a rollback empties it. `get` returns a copy
  * (callers modify the object before `update`).
- *
- * Writes into blocks that are dirty already change only size, mtime and ctime: `deferAttrs` keeps those
- * in memory (`get` answers with them) and the next transaction writes them (MetaDb.tx), so a run of small
- * writes costs one commit, not one each. fsync and a short timer commit them (docs/durability.md).
  */
-export class InodeTable implements DeferredWrites {
+export class InodeTable {
   private readonly getStmt;
   private readonly insStmt;
   private readonly updStmt;
-  private readonly attrStmt;
   private readonly rows = new Map<number, Inode>();
-  /** Deferred size/mtime/ctime per inode: newer than the database, never lost by a rollback. */
-  private readonly pendingAttrs = new Map<number, PendingAttrs>();
-  /** What the open transaction wrote of pendingAttrs (id -> ver), forgotten after its COMMIT. */
-  private readonly written = new Map<number, number>();
-  private ver = 0;
   /**
    * Whether the xattrs table has no row at all (null = unknown, asked lazily). The kernel asks for
    * security.capability before every write; on a filesystem without xattrs that needs no query.
    */
   private noXattrs: boolean | null = null;
-  /** Called with the id of every inode changed through update() or deferAttrs() (the vfs tracks what the kernel last saw). */
-  onUpdate: (id: number) => void = () => {};
 
   constructor(private readonly m: MetaDb) {
     m.onRollback.push(() => {
-      this.rows.clear(); // pendingAttrs stay: `get` lays them over the rows read again
-      this.written.clear();
+      this.rows.clear();
       this.noXattrs = null;
     });
-    m.registerDeferred(this);
-    this.attrStmt = m.q("UPDATE inodes SET size=?, mtime_ns=?, ctime_ns=? WHERE id=?");
     this.getStmt = m.q64(`SELECT ${COLS} FROM inodes WHERE id = ?`);
     this.insStmt = m.q(
       "INSERT INTO inodes (mode, uid, gid, nlink, size, rdev, atime_ns, mtime_ns, ctime_ns, crtime_ns) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
@@ -93,43 +69,8 @@ export class InodeTable implements DeferredWrites {
       size: Number(r.size), rdev: Number(r.rdev),
       atimeNs: r.atime_ns, mtimeNs: r.mtime_ns, ctimeNs: r.ctime_ns, crtimeNs: r.crtime_ns,
     };
-    const p = this.pendingAttrs.get(i.id);
-    if (p) {
-      i.size = p.size;
-      i.mtimeNs = p.mtimeNs;
-      i.ctimeNs = p.ctimeNs;
-    }
     this.remember(i);
     return { ...i };
-  }
-
-  /**
-   * Records a write's new size, mtime and ctime in memory only (every other column of `i` must equal the
-   * row's): `get` answers with them at once, the next transaction commits them.
-   */
-  deferAttrs(i: Inode): void {
-    this.pendingAttrs.set(i.id, { size: i.size, mtimeNs: i.mtimeNs, ctimeNs: i.ctimeNs, ver: ++this.ver });
-    this.remember({ ...i });
-    this.onUpdate(i.id); // changed like an update: what the kernel was last sent is no longer current
-  }
-
-  /** DeferredWrites: inodes with attributes not committed yet. */
-  pending(): boolean {
-    return this.pendingAttrs.size > 0;
-  }
-
-  /** DeferredWrites: writes every deferred attribute (inside the transaction MetaDb.tx opened). */
-  write(): void {
-    for (const [id, p] of this.pendingAttrs) {
-      this.attrStmt.run(p.size, p.mtimeNs, p.ctimeNs, id);
-      this.written.set(id, p.ver);
-    }
-  }
-
-  /** DeferredWrites: the transaction committed; what it wrote is no longer pending. */
-  committed(): void {
-    for (const [id, ver] of this.written) if (this.pendingAttrs.get(id)?.ver === ver) this.pendingAttrs.delete(id);
-    this.written.clear();
   }
 
   private remember(i: Inode): void {
@@ -150,19 +91,13 @@ export class InodeTable implements DeferredWrites {
   /** Writes back every mutable column of `i`. */
   update(i: Inode): void {
     this.rows.delete(i.id); // dropped first: if the statement throws, nothing stale stays
-    this.onUpdate(i.id);
     const r = this.updStmt.run(i.mode, i.uid, i.gid, i.nlink, i.size, i.rdev, i.atimeNs, i.mtimeNs, i.ctimeNs, i.id);
-    // an autocommitted row holds the deferred attributes too (`i` came from get): nothing left to write.
-    // Inside a transaction they stay pending until its COMMIT (MetaDb.tx wrote them first; a rollback keeps them).
-    if (!this.m.inTransaction) this.pendingAttrs.delete(i.id);
     if (r.changes > 0) this.remember({ ...i }); // an update of a deleted inode must not bring it back
   }
 
   /** Deletes the inode row with its symlink target and xattrs (blocks are removed by the block map). */
   delete(id: number): void {
     this.rows.delete(id);
-    // outside a transaction the row is gone for good; inside, a rollback brings it back with what was pending
-    if (!this.m.inTransaction) this.pendingAttrs.delete(id);
     this.m.q("DELETE FROM inodes WHERE id = ?").run(id);
     this.m.q("DELETE FROM symlinks WHERE inode = ?").run(id);
     if (this.m.q("DELETE FROM xattrs WHERE inode = ?").run(id).changes > 0) this.noXattrs = null;

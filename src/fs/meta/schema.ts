@@ -33,10 +33,6 @@ CREATE TABLE IF NOT EXISTS inodes (
   ctime_ns  INTEGER NOT NULL, -- last status change time (ns)
   crtime_ns INTEGER NOT NULL  -- creation time (ns), informational
 );
--- The orphans (nlink = 0) purged at every open: a partial index holding only them, so finding them does not
--- scan every inode (~0.1-0.2 s per million at each mount). Added without a schema version bump: CREATE IF
--- NOT EXISTS adds it to older databases as they open.
-CREATE INDEX IF NOT EXISTS inodes_orphans ON inodes (id) WHERE nlink = 0;
 
 -- Directory entries: the name -> inode bindings. "." and ".." are not stored (synthesized by readdir).
 CREATE TABLE IF NOT EXISTS entries (

@@ -5,9 +5,8 @@ import { MetaDb } from "../meta/db.ts";
 import { type FsParams, readParams, writeParams } from "./params.ts";
 import { writeLocalState } from "./local-state.ts";
 import { uploadSnapshot } from "./generations.ts";
-import { type LocalCopyPlan, applyLocalCopy, metadataPath, planLocalCopy } from "./local-copy.ts";
+import { metadataPath, prepareLocalCopy } from "./local-copy.ts";
 import { MetadataShipper } from "./shipper.ts";
-import { markPhase } from "../../phase-trace.ts";
 
 export interface OpenMetadataOptions {
   backend: Backend;
@@ -18,14 +17,6 @@ export interface OpenMetadataOptions {
   keepSnapshots?: number;
   /** Called after each successful ship (the removal queue runs then). */
   onShipped?: () => void;
-  /** What FsMetadata.prefetch read while the mount lock was being taken (else it is read now). */
-  prefetched?: MetadataPrefetch;
-}
-
-/** The reading half of an open, done before the caller may write to the cache directory. */
-export interface MetadataPrefetch {
-  params: FsParams;
-  plan: LocalCopyPlan;
 }
 
 export class FsMetadata {
@@ -53,23 +44,11 @@ export class FsMetadata {
     }
   }
 
-  /**
-   * Reads the parameters and decides (and downloads, into memory) the local copy, writing nothing: a mount
-   * runs this while its lock's write-then-verify waits, then passes the result to `open`.
-   */
-  static async prefetch(backend: Backend, codec: ObjectCodec, cacheDir: string): Promise<MetadataPrefetch> {
-    const params = await readParams(backend, codec);
-    markPhase("metadata: params read");
-    return { params, plan: await planLocalCopy(backend, codec, cacheDir) };
-  }
-
   /** Reads the parameters, prepares the local copy, opens it and marks the cache in use (not clean). */
   static async open(o: OpenMetadataOptions): Promise<FsMetadata> {
-    const { params, plan } = o.prefetched ?? (await FsMetadata.prefetch(o.backend, o.codec, o.cacheDir));
-    const { state, baseChain, oldestRestorable } = applyLocalCopy(o.cacheDir, plan, o.log);
-    markPhase("metadata: local copy ready");
+    const params = await readParams(o.backend, o.codec);
+    const { state, baseChain, oldestRestorable } = await prepareLocalCopy(o.backend, o.codec, o.cacheDir, o.log);
     const db = MetaDb.open(metadataPath(o.cacheDir));
-    markPhase("metadata: database opened");
     // a downloaded image's dirty markers name cache files of the machine that shipped it; dropped through
     // SQL (into the WAL, so the next log entry carries it) to keep the file equal to the store's image
     if (baseChain) db.q("DELETE FROM dirty_blocks").run();

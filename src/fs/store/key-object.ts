@@ -12,7 +12,6 @@ import {
 } from "../crypto/keys.ts";
 import type { Backend } from "./backend.ts";
 import { isNotFound } from "./backend.ts";
-import { markPhase } from "../../phase-trace.ts";
 
 /** The object holding the wrapped master key(s) (format in docs/format.md). */
 export const KEY_OBJECT = "coffer-key";
@@ -40,11 +39,7 @@ async function readKeyObjectBytes(backend: Backend): Promise<Uint8Array> {
 
 /** Reads and unlocks the key object: the ring, whether it is --plain, and its KDF cost. */
 export async function unlockKeyObject(backend: Backend, passphrase: string | null): Promise<UnlockedKeyObject> {
-  const bytes = await readKeyObjectBytes(backend);
-  markPhase("key object read");
-  const unlocked = decodeKeyObject(bytes, passphrase, backend.description);
-  markPhase("key unwrapped (argon2id)");
-  return unlocked;
+  return decodeKeyObject(await readKeyObjectBytes(backend), passphrase, backend.description);
 }
 
 /**

@@ -1,10 +1,11 @@
 // Opens a storage URL with its credentials: the raw backend wrapped in retry and concurrency-limit decorators.
 import { existsSync } from "node:fs";
+import { loadConfig } from "@smithy/core/config";
 import type { ObservableBackend } from "./backend.ts";
 import { LimitBackend } from "./limit.ts";
 import { LocalBackend } from "./local.ts";
 import { RetryBackend, type RetryOptions } from "./retry.ts";
-import type { S3Backend as S3BackendClass } from "./s3.ts";
+import { S3Backend } from "./s3.ts";
 import { formatStorageLocation, parseStorageUrl, type StorageLocation, StorageUrlError } from "./url.ts";
 
 export { parseStorageUrl, StorageUrlError, type StorageLocation };
@@ -54,8 +55,7 @@ function numberOption(opts: Record<string, string | true>, name: string): number
  * INI syntax as the SDK has them): AWS_REGION (or the AWS CLI's AWS_DEFAULT_REGION), else `region` of the
  * profile AWS_PROFILE (default "default") in AWS_CONFIG_FILE (default ~/.aws/config). Undefined when unset.
  */
-export async function awsConfiguredRegion(): Promise<string | undefined> {
-  const { loadConfig } = await import("@smithy/core/config");
+export function awsConfiguredRegion(): Promise<string | undefined> {
   return loadConfig<string | undefined>(
     {
       environmentVariableSelector: (env) => env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
@@ -64,23 +64,6 @@ export async function awsConfiguredRegion(): Promise<string | undefined> {
     },
     { ignoreCache: true }, // read the file now, not a copy cached by an earlier call in this process
   )();
-}
-
-/**
- * The S3 backend class, loaded on first use: the AWS SDK takes ~70 ms to import, which a local:// mount (and
- * every CLI command on one) should not pay. Synchronous `require` keeps openBackend synchronous.
- */
-function s3BackendClass(): typeof S3BackendClass {
-  return (require("./s3.ts") as typeof import("./s3.ts")).S3Backend;
-}
-
-/**
- * Loads the code a URL's backend needs now rather than at its first use: the daemon calls it while it
- * waits for its keys, so the AWS SDK's import is off the mount's critical path. A bad URL is left for
- * openBackend to report.
- */
-export function preloadBackendCode(url: string): void {
-  if (/^s3c?:\/\//.test(url)) s3BackendClass();
 }
 
 /** The raw backend for a location, without decorators (tests and benchmarks use this directly). */
@@ -95,7 +78,6 @@ export function openRawBackend(loc: StorageLocation, creds: BackendCredentials =
   }
   const description = formatStorageLocation(loc);
   if (loc.kind === "local") return new LocalBackend(loc.path, { fsync: !opts["no-fsync"] });
-  const S3Backend = s3BackendClass();
   const credentials =
     creds.login !== undefined && creds.password !== undefined
       ? { accessKeyId: creds.login, secretAccessKey: creds.password }

@@ -3,13 +3,10 @@ import type { AttrOut, RequestContext, SetattrIn, StatfsOut } from "../fuse/raw-
 import { EACCES, EINVAL, EISDIR, FuseError } from "../fuse/errno.ts";
 import { FATTR, R_OK, W_OK, X_OK } from "../fuse/kernel.ts";
 import { ACL_ACCESS_XATTR, chmodAcl } from "../posix-acl.ts";
-import { CAPABILITY_XATTR, withoutSuidSgid } from "./kill-priv.ts";
 import { ATTR_TTL, type VfsCore, S_IFMT, S_ISGID, S_ISUID, isDir, isReg, nowNs } from "./core.ts";
 
 
 const NS = 1_000_000_000n;
-/** SETATTR bits that change nothing but mtime and ctime (FH and LOCKOWNER only say who asks). */
-const TIMES_ONLY = FATTR.MTIME | FATTR.CTIME | FATTR.FH | FATTR.LOCKOWNER;
 /** sec may arrive as the unsigned reading of a negative i64 (pre-1970): fold it back to signed. */
 const ts = (sec: number, nsec: number): bigint => {
   let s = BigInt(Math.trunc(sec));
@@ -29,7 +26,7 @@ export function getattr(c: VfsCore, nodeid: number): AttrOut {
  * clearing of set-user/group-id into an explicit mode change; we apply the change and the timestamps
  * POSIX requires: every change sets ctime, a size change sets mtime too.
  */
-export async function setattr(c: VfsCore, ctx: RequestContext, nodeid: number, a: SetattrIn): Promise<AttrOut> {
+export async function setattr(c: VfsCore, _ctx: RequestContext, nodeid: number, a: SetattrIn): Promise<AttrOut> {
   const v = a.valid;
   if (v & FATTR.SIZE) {
     const i = c.get(nodeid);
@@ -57,25 +54,14 @@ export async function setattr(c: VfsCore, ctx: RequestContext, nodeid: number, a
       if (i.mode & 0o010) i.mode &= ~S_ISGID;
     }
   }
-  // HANDLE_KILLPRIV_V2: a truncate by a caller without CAP_FSETID (kill-priv.ts; sgid only with group execute)
-  // (a chown carries the flag too, from the kernel's ATTR_KILL_SUID/SGID: the chown rule above applies then)
-  if (v & FATTR.KILL_SUIDGID && !(v & (FATTR.UID | FATTR.GID)) && !isDir(i)) i.mode = withoutSuidSgid(i.mode, ctx.gid === i.gid);
-  // a size change or chown of a file drops its capabilities (the kernel leaves it to us with KILLPRIV_V2)
-  const dropCaps = !isDir(i) && (v & (FATTR.SIZE | FATTR.UID | FATTR.GID)) !== 0 && c.inodes.getXattr(nodeid, CAPABILITY_XATTR) !== null;
+  if (v & FATTR.KILL_SUIDGID && !isDir(i)) i.mode &= ~(S_ISUID | S_ISGID);
   if (v & FATTR.ATIME_NOW) i.atimeNs = now;
   else if (v & FATTR.ATIME) i.atimeNs = ts(a.atime, a.atimensec);
   if (v & FATTR.MTIME_NOW) i.mtimeNs = now;
   else if (v & FATTR.MTIME) i.mtimeNs = ts(a.mtime, a.mtimensec);
   i.ctimeNs = v & FATTR.CTIME ? ts(a.ctime, a.ctimensec) : now;
-  if ((v & ~TIMES_ONLY) === 0) {
-    // The writeback cache's own SETATTRs (mtime/ctime at close, ctime after unlink/rename/link of a file)
-    // change only times: kept in memory for the next commit like a write's (InodeTable.deferAttrs)
-    c.inodes.deferAttrs(i);
-    return { attrValid: ATTR_TTL, attr: c.attr(i) };
-  }
   c.tx(() => {
     if (acl) c.inodes.setXattr(nodeid, ACL_ACCESS_XATTR, acl); // in the same commit as the mode
-    if (dropCaps) c.inodes.removeXattr(nodeid, CAPABILITY_XATTR);
     c.inodes.update(i);
   });
   return { attrValid: ATTR_TTL, attr: c.attr(i) };

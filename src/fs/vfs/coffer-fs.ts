@@ -4,15 +4,11 @@ import type {
   AttrOut, DirentSink, EntryOut, OpenOut, RawFileSystem, RequestContext, SetattrIn, StatfsOut,
 } from "../fuse/raw-fs.ts";
 import { EROFS, FuseError } from "../fuse/errno.ts";
-import { FOPEN, FUSE_OPEN_KILL_SUIDGID, FUSE_WRITE_KILL_SUIDGID } from "../fuse/kernel.ts";
 import type { MetaDb } from "../meta/db.ts";
 import type { UploadQueue } from "../blocks/upload-queue.ts";
 import type { RemovalQueue } from "../blocks/removal-queue.ts";
-import type { Prefetcher, PrefetchStats } from "../blocks/prefetch.ts";
-import { blockKey } from "../blocks/cache.ts";
 import type { FsMetadata } from "../metadata/fs-metadata.ts";
 import type { VfsCore } from "./core.ts";
-import type { KernelCache } from "./kernel-cache.ts";
 import * as attrOps from "./attr-ops.ts";
 import * as dirOps from "./dir-ops.ts";
 import * as entryOps from "./entry-ops.ts";
@@ -24,8 +20,6 @@ import { TreeOpError, copyTree, dirtyInTree, removeTree, resolvePath } from "./t
 /** How often coffer cp flushes a source tree that was written again meanwhile before it gives up. */
 const COPY_FLUSH_ATTEMPTS = 5;
 const O_ACCMODE = 3;
-/** How long a write's new size and mtime may wait in memory for a commit (fsync commits at once). */
-export const DEFERRED_COMMIT_MS = 500;
 const O_TRUNC = 0o1000;
 
 export interface FlushProgress {
@@ -49,9 +43,6 @@ export interface CofferStats {
   lastMetadataUpload?: number;
   /** The cache's size limit, its block count, dirty blocks, and transfers running now. */
   cacheCapBytes: number;
-  /** The cache's entry cap (--max-cache-entries) and how hard dirty data presses on the caps (0..1). */
-  cacheEntryCap: number;
-  cachePressure: number;
   cacheEntries: number;
   dirtyBlocks: number;
   uploadsInFlight: number;
@@ -73,8 +64,6 @@ export interface CofferParts {
   metadata: FsMetadata;
   /** Closed last (its Workers encode the final uploads). */
   codec?: ObjectCodec;
-  /** Downloads the next blocks ahead of sequential readers (none: every read fetches only its own blocks). */
-  prefetcher?: Prefetcher;
 }
 
 export class CofferFs implements RawFileSystem {
@@ -95,27 +84,6 @@ export class CofferFs implements RawFileSystem {
     this.p.uploads.start();
     this.p.metadata.shipper.start();
     this.p.removal.start();
-    this.deferredTimer ??= setInterval(() => this.commitDeferred(), DEFERRED_COMMIT_MS);
-  }
-
-  private deferredTimer: ReturnType<typeof setInterval> | null = null;
-
-  private stopDeferredTimer(): void {
-    if (this.deferredTimer) clearInterval(this.deferredTimer);
-    this.deferredTimer = null;
-  }
-
-  /**
-   * Commits the writes' deferred sizes and times (InodeTable.deferAttrs). A failure (disk full) keeps them
-   * pending in memory, where getattr already answers with them, and the next tick, fsync or release retries.
-   */
-  private commitDeferred(): void {
-    if (this.closed) return;
-    try {
-      this.c.db.flushDeferred();
-    } catch (error) {
-      this.c.log(`committing file sizes and times failed (kept in memory, retried): ${(error as Error)?.message ?? error}`);
-    }
   }
 
   // ---- entries ----
@@ -177,37 +145,28 @@ export class CofferFs implements RawFileSystem {
   }
 
   // ---- file data ----
-  open(ctx: RequestContext, nodeid: number, flags: number, openFlags = 0): Promise<OpenOut> {
+  open(_ctx: RequestContext, nodeid: number, flags: number): Promise<OpenOut> {
     if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) this.locks.check(nodeid);
-    return fileOps.open(this.c, nodeid, flags, (openFlags & FUSE_OPEN_KILL_SUIDGID) !== 0, ctx.gid);
+    return fileOps.open(this.c, nodeid, flags);
   }
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: EntryOut; open: OpenOut } {
     this.locks.check(parent);
     return fileOps.create(this.c, ctx, parent, name, mode, flags, umask);
   }
-  read(_ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number): Promise<Uint8Array> {
-    const prefetcher = this.p.prefetcher;
-    return fileOps.read(this.c, nodeid, offset, size, prefetcher && { prefetcher, fh });
+  read(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, size: number): Promise<Uint8Array> {
+    return fileOps.read(this.c, nodeid, offset, size);
   }
-  write(ctx: RequestContext, nodeid: number, _fh: number, offset: number, data: Uint8Array, writeFlags: number): Promise<number> {
+  write(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, data: Uint8Array, _writeFlags: number): Promise<number> {
     if (this.closed) throw new FuseError(EROFS);
     this.locks.check(nodeid);
-    return fileOps.write(this.c, nodeid, offset, data, (writeFlags & FUSE_WRITE_KILL_SUIDGID) !== 0, ctx.gid);
+    return fileOps.write(this.c, nodeid, offset, data);
   }
-  // No flush(): every close(2) would send FLUSH for nothing (writes reach us as WRITE; no POSIX locks are held
-  // here). Answered ENOSYS once, the kernel stops sending it (fc->no_flush) and still writes its cached pages
-  // back before close returns (fuse_flush does that before asking us).
+  flush(_ctx: RequestContext, _nodeid: number, _fh: number, _lockOwner: bigint): void {}
   release(_ctx: RequestContext, _nodeid: number, fh: number, _flags: number): void {
-    this.p.prefetcher?.forget(fh);
-    // Deferred sizes and times are not committed here: close(2) promises no durability (fsync does), and with
-    // the writeback cache every close ends in a times-only SETATTR, so a commit here would cost one per file.
-    // The next transaction (the next create, say), fsync or the 500 ms timer commits them.
     this.c.closeHandle(fh);
   }
   fsync(_ctx: RequestContext, nodeid: number, _fh: number, _datasync: boolean): void {
     fileOps.fsync(this.c, nodeid);
-    // the file is at a point its program chose: store its dirty blocks now rather than after the delay
-    this.p.uploads.uploadSoon(this.c.cache.cachedFrom(nodeid, 0).map((b) => blockKey(nodeid, b)));
   }
   fallocate(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, length: number, mode: number): void {
     this.locks.check(nodeid);
@@ -220,9 +179,7 @@ export class CofferFs implements RawFileSystem {
   // ---- directories ----
   opendir(_ctx: RequestContext, nodeid: number, _flags: number): OpenOut {
     this.c.dir(nodeid);
-    // the kernel keeps the listing it read (across opens) until the directory changes: through the kernel,
-    // which drops it itself, or outside it (coffer cp/rm), which tells it (KernelCache.invalListing)
-    return { fh: this.c.openHandle(nodeid, 0), openFlags: FOPEN.CACHE_DIR | FOPEN.KEEP_CACHE };
+    return { fh: this.c.openHandle(nodeid, 0), openFlags: 0 };
   }
   readdir(_ctx: RequestContext, nodeid: number, _fh: number, offset: number, out: DirentSink): void {
     dirOps.readdir(this.c, nodeid, offset, out, false);
@@ -275,41 +232,18 @@ export class CofferFs implements RawFileSystem {
     for (let attempt = 0; ; attempt++) {
       const from = resolvePath(this.c, src, "the source");
       const parent = resolvePath(this.c, dst.slice(0, -1), "the destination's parent");
-      if (dirtyInTree(this.c, from) === 0) {
-        const r = copyTree(this.c, this.locks, from, parent, name);
-        await this.changedOutOfBand(parent, name, []);
-        return { ...r, parent, name };
-      }
+      if (dirtyInTree(this.c, from) === 0) return { ...copyTree(this.c, this.locks, from, parent, name), parent, name };
       if (attempt >= COPY_FLUSH_ATTEMPTS) throw new TreeOpError("the source tree kept changing while it was being stored; try again when writes to it stop");
       await this.p.uploads.flush();
     }
   }
 
   /** Removes directory `path` with everything under it (locked or not). */
-  async removeTree(path: string[]): Promise<{ entries: number; parent: number; name: string }> {
+  removeTree(path: string[]): { entries: number; parent: number; name: string } {
     if (path.length === 0) throw new TreeOpError("the mount point itself cannot be removed");
     const parent = resolvePath(this.c, path.slice(0, -1), "the parent directory");
     const name = path.at(-1)!;
-    const r = removeTree(this.c, this.locks, parent, name);
-    await this.changedOutOfBand(parent, name, r.changed);
-    return { entries: r.entries, parent, name };
-  }
-
-  /**
-   * Entry `name` of `parent` appeared or went outside a kernel request: the kernel drops the name (with every
-   * cached name beneath it), the directory's attributes and cached listing, and the attributes of the
-   * `changed` inodes it still holds (an open file, a file linked from elsewhere). Resolves once the kernel has
-   * processed them, so the caller's reply comes after: ls and stat see the change at once.
-   */
-  private async changedOutOfBand(parent: number, name: string, changed: number[]): Promise<void> {
-    const k = this.c.kernel;
-    const held = changed.filter((id) => this.c.lookups.has(id));
-    await Promise.all([k.invalEntry(parent, name), k.invalListing(parent), ...held.map((id) => k.invalAttrs(id))]);
-  }
-
-  /** The composition root hands over the mounted session's notifications (kernel-cache.ts). */
-  setKernelCache(kernel: KernelCache): void {
-    this.c.kernel = kernel;
+    return { ...removeTree(this.c, this.locks, parent, name), parent, name };
   }
 
   /** Makes directory `path` immutable; false when it was already. */
@@ -333,8 +267,6 @@ export class CofferFs implements RawFileSystem {
    * resolves when all is in the store.
    */
   async flushAll(progress?: (p: FlushProgress) => void, compact = false): Promise<void> {
-    // deferred sizes and times first: the metadata ship below only runs when committed rows changed
-    this.c.db.flushDeferred();
     const before = this.p.uploads.uploadedBytes;
     await this.p.uploads.flush((u) => progress?.({ ...u, phase: "blocks" }));
     const up = this.p.uploads.uploadedBytes - before; // this flush's bytes, as the "blocks" reports count them
@@ -357,14 +289,12 @@ export class CofferFs implements RawFileSystem {
   /** flushAll, stop background tasks, close the database; the cache dir is then clean (no recovery at the next open). */
   async close(progress?: (p: FlushProgress) => void): Promise<void> {
     if (this.closed) return;
-    this.stopDeferredTimer(); // the final flush commits them (the metadata ship syncs the database first)
     await this.p.uploads.stop(); // no timer-driven uploads race the final flush
     await this.flushAll(progress, true);
     this.closed = true;
     await this.p.metadata.shipper.stop();
     this.finalStats = this.stats();
     await this.p.removal.stop();
-    this.c.cache.refuseDownloads(); // a prefetch still running writes nothing after the sync below
     this.c.cache.syncFiles(); // every cache file on disk, so the next open may trust clean files
     this.c.cache.closeFiles();
     await this.p.metadata.close(); // closes the database, then marks the cache clean
@@ -377,7 +307,6 @@ export class CofferFs implements RawFileSystem {
    */
   async abandonForTests(): Promise<void> {
     this.closed = true;
-    this.stopDeferredTimer(); // deferred sizes and times die with the process, as in a crash
     await this.p.uploads.stop();
     await this.p.metadata.shipper.stop();
     await this.p.removal.stop();
@@ -395,11 +324,6 @@ export class CofferFs implements RawFileSystem {
       generation: s.shippedGen, lastShipAt: s.lastShipAt, unshipped: s.changed, lagMs: s.lagMs(),
       shippedBytes: s.shippedBytes, shippedObjects: s.shippedObjects, lastError: s.lastError, mainThreadMs: s.mainThreadMs,
     };
-  }
-
-  /** What readahead did since the mount (all zero when it is off). */
-  prefetchStats(): PrefetchStats {
-    return this.p.prefetcher?.stats() ?? { started: 0, failed: 0, inFlight: 0, resets: 0 };
   }
 
   /** Commits made durable at COMMIT (synchronous=FULL) so far: the upload commits (tests check the wiring). */
@@ -437,8 +361,6 @@ export class CofferFs implements RawFileSystem {
       metadataSeq: this.p.metadata.shippedGen,
       lastMetadataUpload: this.p.metadata.shipper.lastShipAt,
       cacheCapBytes: cs.capBytes,
-      cacheEntryCap: cs.entryCap,
-      cachePressure: cs.pressure,
       cacheEntries: cs.entries,
       dirtyBlocks: cs.dirtyBlocks,
       uploadsInFlight: this.p.uploads.inFlightCount,

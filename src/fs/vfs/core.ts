@@ -6,8 +6,7 @@ import type { MetaDb } from "../meta/db.ts";
 import type { BlockMap } from "../meta/blockmap.ts";
 import type { EntryTable } from "../meta/entries.ts";
 import type { Inode, InodeTable } from "../meta/inodes.ts";
-import { type BlockCache, blockKey } from "../blocks/cache.ts";
-import { type KernelCache, NO_KERNEL, StaleAttrs } from "./kernel-cache.ts";
+import type { BlockCache } from "../blocks/cache.ts";
 import { ROOT_INODE } from "../meta/schema.ts";
 
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../fuse/mode.ts";
@@ -16,14 +15,9 @@ export { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 export const isDir = (i: Inode): boolean => (i.mode & S_IFMT) === S_IFDIR;
 export const isReg = (i: Inode): boolean => (i.mode & S_IFMT) === S_IFREG;
 
-/**
- * Seconds the kernel may cache names and attributes. This mount is the only writer of its filesystem (the
- * mount lock), so the kernel's copy stays right for every change made through it; the few changes made
- * outside a kernel request send a notification (kernel-cache.ts). S3QL uses an hour for the same reason
- * (attr_timeout = entry_timeout = 3600 in src/s3ql/inode_cache.py).
- */
-export const ENTRY_TTL = 3600;
-export const ATTR_TTL = 3600;
+/** Seconds the kernel may cache names and attributes (all changes pass through this mount). */
+export const ENTRY_TTL = 1;
+export const ATTR_TTL = 1;
 export const NAME_MAX = 255;
 
 const NS = 1_000_000_000n;
@@ -63,12 +57,6 @@ export function generationOf(i: Inode): number {
 export class VfsCore {
   /** Kernel lookup references per inode (signed: noteLookup may arrive after forget). */
   readonly lookups = new Map<number, number>();
-  /**
-   * Inodes the kernel holds whose current attributes it was sent (a reply carried them) and that have not
-   * changed since: a READDIRPLUS entry for one of them can leave the attributes out (see dir-ops.ts). Only a
-   * shortcut: leaving them out never makes the kernel's copy wrong, at worst it asks with GETATTR later.
-   */
-  readonly attrsSent = new Map<number, number>(); // ino -> the st_blocks that reply carried
   /** Open file/dir handles per inode. */
   readonly opens = new Map<number, number>();
   readonly handles = new Map<number, { ino: number; flags: number }>();
@@ -78,20 +66,6 @@ export class VfsCore {
    * statfs reports it and fallocate checks it. Set by openCofferFs; unbounded until then.
    */
   freeBytes: () => number = () => 2 ** 50;
-  /** The kernel's caches, for changes made outside a kernel request (set by the composition root once mounted). */
-  kernel: KernelCache = NO_KERNEL;
-  /**
-   * Attribute invalidations of the current synchronous run, sent once it ends; a block's upload commit sends
-   * one only when the file's st_blocks is no longer what the kernel was last sent (or that is unknown).
-   */
-  readonly staleAttrs = new StaleAttrs(() => this.kernel, (ino) => {
-    const i = this.inodes.get(ino);
-    if (!i || !this.lookups.has(ino)) return false; // gone, or the kernel forgot it meanwhile
-    const sent = this.attrsSent.get(ino);
-    if (sent === this.allocated(i)) return false;
-    this.attrsSent.delete(ino);
-    return true;
-  });
 
   constructor(
     readonly db: MetaDb,
@@ -105,13 +79,7 @@ export class VfsCore {
     readonly log: (line: string) => void,
     /** FUSE inodes are S_NOATIME in the kernel: reads reach us, and the atime is ours to keep. */
     readonly atimePolicy: AtimePolicy = "relatime",
-  ) {
-    // an upload commit changes st_blocks (the stored object is counted instead of the cache file)
-    map.onBlocksChanged = (ino) => {
-      if (this.lookups.has(ino)) this.staleAttrs.check(ino);
-    };
-    inodes.onUpdate = (ino) => this.attrsSent.delete(ino);
-  }
+  ) {}
 
   tx<T>(fn: () => T): T {
     return this.db.tx(fn);
@@ -134,39 +102,32 @@ export class VfsCore {
   }
 
   /**
-   * 512-byte units the file takes: for a block that is stored and not changed since, what its object takes in
-   * the store (compressed: a block mostly of zeros takes little); for a block only in the cache (dirty, or a
-   * fallocate reservation), what its cache file occupies on the cache disk (a write inside a block leaves a
-   * hole before it in the cache file). Holes take nothing; a reserved block takes a whole block. Whether a
-   * clean block is cached or evicted does not change it. No query per reply: the stored part is kept per
-   * inode (BlockMap.storedBytes) and only the inode's cached blocks are looked at.
+   * 512-byte units the file takes: what its cached blocks occupy on the cache disk (a write inside a block
+   * leaves a hole before it in the cache file), and for blocks only in the store what their objects take
+   * there (compressed: a block mostly of zeros takes little). Holes take nothing; a block fallocate reserved
+   * takes a whole block (its cache file is allocated).
    */
   private allocated(i: Inode): number {
     if (!isReg(i)) return (i.mode & S_IFMT) === S_IFLNK ? Math.ceil(i.size / 512) : 0;
-    const cached = this.cache.cachedFrom(i.id, 0);
+    const cached = new Set(this.cache.cachedFrom(i.id, 0));
     // nothing to count (a fresh create replies with this); fallocate KEEP_SIZE may reserve past the end
-    if (i.size === 0 && cached.length === 0) return 0;
-    const stored = this.map.storedBytes(i.id);
-    let bytes = stored.sum;
-    for (const b of cached) {
-      const inStore = stored.byBlock.get(b);
-      if (inStore !== undefined && !this.cache.isDirty(blockKey(i.id, b))) continue; // clean: counted as stored
-      bytes += (this.cache.allocatedBytes(i.id, b) ?? 0) - (inStore ?? 0);
+    if (i.size === 0 && cached.size === 0) return 0;
+    let bytes = 0;
+    for (const b of cached) bytes += this.cache.allocatedBytes(i.id, b) ?? 0;
+    for (const r of this.map.blockSizes(i.id)) {
+      if (!cached.has(r.blkno)) bytes += r.stored_size > 0 ? Math.min(r.size, r.stored_size) : r.size;
     }
     return Math.ceil(bytes / 512);
   }
 
-  /** The attributes of `i` as a reply carries them to the kernel. */
   attr(i: Inode): Attr {
-    const blocks = this.allocated(i);
-    this.attrsSent.set(i.id, blocks);
     const [as, an] = split(i.atimeNs);
     const [ms, mn] = split(i.mtimeNs);
     const [cs, cn] = split(i.ctimeNs);
     return {
       ino: i.id,
       size: i.size,
-      blocks,
+      blocks: this.allocated(i),
       atime: as,
       mtime: ms,
       ctime: cs,
@@ -197,7 +158,6 @@ export class VfsCore {
     const v = (this.lookups.get(id) ?? 0) + n;
     if (v === 0) this.lookups.delete(id);
     else this.lookups.set(id, v);
-    if (v <= 0) this.attrsSent.delete(id); // the kernel forgot the inode, attributes and all
     if (v <= 0) this.maybePurge(id);
   }
 
@@ -229,7 +189,6 @@ export class VfsCore {
   purge(id: number): void {
     this.tx(() => {
       this.map.removeFrom(id, 0, this.snapshotSeq());
-      this.map.forgetInode(id);
       this.inodes.delete(id);
       // dropping dirty blocks deletes their markers: in the same commit
       for (const b of this.cache.cachedFrom(id, 0)) this.cache.drop(id, b);
@@ -277,15 +236,13 @@ export class VfsCore {
   /**
    * Records a read of `i` by the atime policy; relatime updates an atime that is not newer than mtime
    * and ctime, or is a day old, so a file read often costs one metadata write a day, not one per read.
-   * Returns whether it changed the atime.
    */
-  touchAtime(i: Inode): boolean {
-    if (this.atimePolicy === "noatime") return false;
+  touchAtime(i: Inode): void {
+    if (this.atimePolicy === "noatime") return;
     const now = nowNs();
-    if (this.atimePolicy === "relatime" && i.atimeNs > i.mtimeNs && i.atimeNs > i.ctimeNs && now - i.atimeNs < DAY_NS) return false;
+    if (this.atimePolicy === "relatime" && i.atimeNs > i.mtimeNs && i.atimeNs > i.ctimeNs && now - i.atimeNs < DAY_NS) return;
     i.atimeNs = now;
     this.inodes.update(i);
-    return true;
   }
 
   touchDir(parent: Inode, now: bigint): void {

@@ -53,7 +53,6 @@ export function makeNode(c: VfsCore, ctx: RequestContext, parent: number, name: 
       atimeNs: now, mtimeNs: now, ctimeNs: now, crtimeNs: now,
     };
     const id = c.inodes.insert(n);
-    c.map.noBlocksYet(id); // st_blocks of the new inode needs no query
     if (acl.access) c.inodes.setXattr(id, ACL_ACCESS_XATTR, acl.access);
     if (acl.default) c.inodes.setXattr(id, ACL_DEFAULT_XATTR, acl.default);
     extra?.(id);

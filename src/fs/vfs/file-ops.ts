@@ -3,48 +3,21 @@ import type { OpenOut, RequestContext } from "../fuse/raw-fs.ts";
 import { EBADF, EFBIG, EINVAL, ENOSPC, ENXIO, EOPNOTSUPP, FuseError } from "../fuse/errno.ts";
 import { MAX_FILE_SIZE } from "./attr-ops.ts";
 import { blockKey } from "../blocks/cache.ts";
-import type { Prefetcher } from "../blocks/prefetch.ts";
-import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_DIRECT, O_RDONLY, O_TRUNC, O_WRONLY, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
+import { FALLOC_FL_KEEP_SIZE, FOPEN, O_ACCMODE, O_DIRECT, O_TRUNC, O_WRONLY, SEEK_DATA, SEEK_HOLE } from "../fuse/kernel.ts";
 import { type VfsCore, isDir, isReg, nowNs, S_IFREG } from "./core.ts";
 import { makeNode } from "./entry-ops.ts";
-import { dropPrivs, privsToDrop } from "./kill-priv.ts";
 
-/** `killSuid`: the kernel's FUSE_OPEN_KILL_SUIDGID on an O_TRUNC open by a caller without CAP_FSETID. */
-export async function open(c: VfsCore, nodeid: number, flags: number, killSuid = false, callerGid = 0): Promise<OpenOut> {
+export async function open(c: VfsCore, nodeid: number, flags: number): Promise<OpenOut> {
   const i = c.get(nodeid);
   c.notDir(i);
   const fh = c.openHandle(nodeid, flags);
-  const truncating = flags & O_TRUNC && isReg(i) && (flags & O_ACCMODE) !== 0;
-  if (truncating && i.size > 0) await c.resize(nodeid, 0);
-  // reads served from the kernel's page cache never reach read(): count the access when a reader opens. The
-  // OPEN reply carries no attributes, so the kernel is told its cached atime is stale, before the reply: a
-  // stat after the open must see the new atime (an attributes-only notification takes no kernel lock)
-  else if ((flags & O_ACCMODE) !== O_WRONLY && c.touchAtime(c.get(nodeid))) await c.kernel.invalAttrs(nodeid);
-  // the mode changed outside a SETATTR reply: the kernel's cached attributes are stale the same way
-  if (truncating && killSuid && killSuidOnTruncate(c, nodeid, callerGid)) await c.kernel.invalAttrs(nodeid);
+  if (flags & O_TRUNC && isReg(i) && (flags & O_ACCMODE) !== 0 && i.size > 0) await c.resize(nodeid, 0);
+  // reads served from the kernel's page cache never reach read(): count the access when a reader opens
+  else if ((flags & O_ACCMODE) !== O_WRONLY) c.touchAtime(c.get(nodeid));
   // All changes pass through this mount, so the kernel's page cache stays valid across opens; except
   // around O_DIRECT, which bypasses it: such an open drops the cached pages, so a buffered read after
   // direct I/O never sees what the cache held before.
-  let openFlags = flags & O_DIRECT ? 0 : FOPEN.KEEP_CACHE;
-  // FLUSH (at every close) does nothing here: a read-only handle has nothing to flush, so the kernel need not ask
-  if ((flags & O_ACCMODE) === O_RDONLY) openFlags |= FOPEN.NOFLUSH;
-  return { fh, openFlags };
-}
-
-/**
- * A truncate by a caller without CAP_FSETID clears suid (and sgid with group execute), and capabilities;
- * returns whether anything changed.
- */
-function killSuidOnTruncate(c: VfsCore, nodeid: number, callerGid: number): boolean {
-  const i = c.get(nodeid);
-  const drop = privsToDrop(c, i, true, callerGid);
-  if (!drop) return false;
-  c.tx(() => {
-    dropPrivs(c, i, drop);
-    i.ctimeNs = nowNs();
-    c.inodes.update(i);
-  });
-  return true;
+  return { fh, openFlags: flags & O_DIRECT ? 0 : FOPEN.KEEP_CACHE };
 }
 
 export function create(c: VfsCore, ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number) {
@@ -64,12 +37,10 @@ function* blockSpans(offset: number, len: number, bs: number): Generator<{ blk: 
   }
 }
 
-export async function read(c: VfsCore, nodeid: number, offset: number, size: number, ahead?: { prefetcher: Prefetcher; fh: number }): Promise<Uint8Array> {
+export async function read(c: VfsCore, nodeid: number, offset: number, size: number): Promise<Uint8Array> {
   const i = c.get(nodeid);
   if (isDir(i)) throw new FuseError(EINVAL);
   if (offset >= i.size || size <= 0) return new Uint8Array(0);
-  // before waiting for our own blocks: the next ones of a sequential reader download meanwhile
-  ahead?.prefetcher.onRead(ahead.fh, nodeid, offset, size, i.size);
   const len = Math.min(size, i.size - offset);
   const out = new Uint8Array(len);
   for (const { blk, within, n, done } of blockSpans(offset, len, c.blockSize)) {
@@ -85,10 +56,9 @@ export async function read(c: VfsCore, nodeid: number, offset: number, size: num
 const isDiskFull = (e: unknown): boolean =>
   (e as { code?: string })?.code === "ENOSPC" || (e as { code?: string })?.code === "SQLITE_FULL" || /disk is full|ENOSPC/.test(String((e as Error)?.message));
 
-/** `killSuid`: the kernel's FUSE_WRITE_KILL_SUIDGID (the writer lacks CAP_FSETID; see kill-priv.ts). */
-export async function write(c: VfsCore, nodeid: number, offset: number, data: Uint8Array, killSuid = false, callerGid = 0): Promise<number> {
+export async function write(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
   try {
-    return await writeBlocks(c, nodeid, offset, data, killSuid, callerGid);
+    return await writeBlocks(c, nodeid, offset, data);
   } catch (error) {
     // the writer learns the disk is full (ENOSPC), not EIO; what it wrote before stays (docs/durability.md)
     if (isDiskFull(error)) throw new FuseError(ENOSPC);
@@ -96,31 +66,24 @@ export async function write(c: VfsCore, nodeid: number, offset: number, data: Ui
   }
 }
 
-async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uint8Array, killSuid: boolean, callerGid: number): Promise<number> {
+async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uint8Array): Promise<number> {
   const len = data.length;
   if (offset + len > MAX_FILE_SIZE) throw new FuseError(EFBIG);
   // `data` may view a reused request buffer: copy it only when we are about to await (a cold partial block,
-  // back-pressure, or a cache full of data not uploaded yet: the writer waits for the store instead of failing).
+  // or a cache full of data not uploaded yet: the writer waits for the store instead of failing).
   let buf = data;
-  const pause = c.cache.pace(len);
-  if (pause) {
+  if (c.cache.full()) {
     buf = data.slice();
-    await pause;
+    await c.cache.waitForRoom();
   }
   const bs = c.blockSize;
   for (const { blk, within, n, done } of blockSpans(offset, len, bs)) {
-    for (;;) {
-      // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
-      if (within !== 0 || n !== bs) {
-        while (!c.cache.ready(nodeid, blk)) {
-          if (buf === data) buf = data.slice();
-          await c.cache.ensure(nodeid, blk, true); // a writer waits out an outage, never EIO
-        }
+    // a whole-block write needs no old data; otherwise the block must be local in this synchronous run
+    if (within !== 0 || n !== bs) {
+      while (!c.cache.ready(nodeid, blk)) {
+        if (buf === data) buf = data.slice();
+        await c.cache.ensure(nodeid, blk, true); // a writer waits out an outage, never EIO
       }
-      // the cache's caps hold: room is made (or waited for) in the same synchronous run as the write
-      if (c.cache.roomForWrite(nodeid, blk, within, n)) break;
-      if (buf === data) buf = data.slice();
-      await c.cache.roomChange();
     }
     const i = c.inodes.get(nodeid);
     if (!i) throw new FuseError(EBADF); // purged while we waited: write nothing for it
@@ -129,34 +92,23 @@ async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uin
       c.cache.write(nodeid, blk, within, chunk);
       continue;
     }
-    // The last block and the inode update run with no await between them. A block that just went dirty
-    // commits its marker and the new size/mtime together; into a block dirty already (most small writes:
-    // appends, rewrites) only size/mtime/ctime change, and those wait in memory for the next commit (a
-    // timer, fsync or any other transaction: InodeTable.deferAttrs), so a run of small writes
-    // costs no commit each. A crash before that commit loses the unsynced size change, never more: the
-    // next open cuts dirty blocks back to the committed size (cutPastEof in open.ts).
-    const drop = privsToDrop(c, i, killSuid, callerGid);
-    const apply = () => {
+    // the last block and the inode update run with no await between them: one commit for the dirty
+    // marker (if the block just went dirty) and the new size/mtime instead of two (a block already
+    // dirty writes no marker: the lone UPDATE autocommits, no BEGIN/COMMIT around it)
+    const last = () => {
       c.cache.write(nodeid, blk, within, chunk);
       if (offset + len > i.size) i.size = offset + len;
       i.mtimeNs = i.ctimeNs = nowNs();
+      c.inodes.update(i);
     };
-    if (!drop && c.cache.isDirty(blockKey(nodeid, blk))) {
-      apply();
-      c.inodes.deferAttrs(i);
-    } else {
-      c.tx(() => {
-        apply(); // the dirty marker, in this commit
-        if (drop) dropPrivs(c, i, drop);
-        c.inodes.update(i);
-      });
-    }
+    if (c.cache.isDirty(blockKey(nodeid, blk))) last();
+    else c.tx(last);
   }
   if (len === 0) {
     const i = c.inodes.get(nodeid);
     if (!i) throw new FuseError(EBADF);
     i.mtimeNs = i.ctimeNs = nowNs();
-    c.inodes.deferAttrs(i);
+    c.inodes.update(i);
   }
   c.cache.evict();
   return len;
@@ -164,13 +116,8 @@ async function writeBlocks(c: VfsCore, nodeid: number, offset: number, data: Uin
 
 /** Local durability: the file's dirty cache blocks and every committed metadata change reach the disk. */
 export function fsync(c: VfsCore, nodeid: number): void {
-  try {
-    c.cache.syncFiles(nodeid);
-    c.db.sync(); // commits the deferred sizes and times first
-  } catch (error) {
-    if (isDiskFull(error)) throw new FuseError(ENOSPC); // nothing is dropped: a later fsync retries
-    throw error;
-  }
+  c.cache.syncFiles(nodeid);
+  c.db.sync();
 }
 
 export function fallocate(c: VfsCore, nodeid: number, offset: number, length: number, mode: number): void {

@@ -105,9 +105,8 @@ export function copyTree(c: VfsCore, locks: TreeLocks, src: number, dstParent: n
  * Removes entry `name` of `parent`, a directory, with everything under it, in one transaction and without
  * the kernel walking it. Inodes left without a name are freed at once unless the kernel still holds them
  * (an open file keeps its data until closed, as after unlink). Locked trees inside it are unlocked.
- * `changed`: every inode whose link count dropped (files linked from outside the tree keep a name).
  */
-export function removeTree(c: VfsCore, locks: TreeLocks, parent: number, name: string): { entries: number; changed: number[] } {
+export function removeTree(c: VfsCore, locks: TreeLocks, parent: number, name: string): { entries: number } {
   const e = c.entries.lookup(parent, name);
   if (!e) throw new TreeOpError("it does not exist");
   const top = c.get(e.inode);
@@ -116,7 +115,6 @@ export function removeTree(c: VfsCore, locks: TreeLocks, parent: number, name: s
   const dirs = treeDirs(c, top.id);
   const now = nowNs();
   const unnamed: number[] = [];
-  const changed: number[] = [];
   let entries = 1;
   c.tx(() => {
     const children = c.db.q("SELECT inode FROM entries WHERE parent = ?");
@@ -127,12 +125,10 @@ export function removeTree(c: VfsCore, locks: TreeLocks, parent: number, name: s
         const i = c.get(r.inode);
         if (isDir(i)) continue; // its own entries go when its turn comes; its link count below
         c.dropLink(i, now);
-        changed.push(i.id);
         if (i.nlink === 0) unnamed.push(i.id);
       }
       drop.run(d);
       c.dropLink(c.get(d), now);
-      changed.push(d);
       unnamed.push(d);
     }
     c.entries.delete(e.id);
@@ -145,5 +141,5 @@ export function removeTree(c: VfsCore, locks: TreeLocks, parent: number, name: s
   c.tx(() => {
     for (const id of unnamed) c.maybePurge(id);
   });
-  return { entries, changed };
+  return { entries };
 }

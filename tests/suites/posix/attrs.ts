@@ -55,28 +55,6 @@ export function attrTests(c: SuiteContext): void {
       expect(fs.statSync(p).mode & 0o7777).toBe(0o2745);
     });
 
-    test("a write or O_TRUNC open by a user without CAP_FSETID clears set-user-ID, and set-group-ID when group-executable", () => {
-      const d = permissionDir(c, "write-suid");
-      if (!d) return;
-      const [a, g, t] = ["a", "g", "t"].map((n) => join(d, n));
-      for (const p of [a, g, t]) fs.writeFileSync(p, "x");
-      fs.chmodSync(a, 0o6777);
-      fs.chownSync(g, 0, NOBODY.gid); // the writer's group
-      fs.chmodSync(g, 0o6766);
-      fs.chmodSync(t, 0o4777);
-      fs.appendFileSync(a, "root keeps the bits"); // root has CAP_FSETID
-      expect(fs.statSync(a).mode & 0o7777).toBe(0o6777);
-      py.openAs(a, fs.constants.O_WRONLY | fs.constants.O_APPEND, { write: "y", runAs: NOBODY });
-      expect(fs.statSync(a).mode & 0o7777).toBe(0o777);
-      // set-group-ID without group execute stays when the writer is in the file's group (not being in it drops
-      // the bit on Linux 6.x, but FUSE without HANDLE_KILLPRIV keeps the older rule: tests/vfs/kill-priv.test.ts)
-      py.openAs(g, fs.constants.O_WRONLY | fs.constants.O_APPEND, { write: "y", runAs: NOBODY });
-      expect(fs.statSync(g).mode & 0o7777).toBe(0o2766);
-      py.openAs(t, fs.constants.O_WRONLY | fs.constants.O_TRUNC, { runAs: NOBODY });
-      expect(fs.statSync(t).mode & 0o7777).toBe(0o777);
-      expect(fs.statSync(t).size).toBe(0);
-    });
-
     test("utimens: exact nanoseconds, UTIME_NOW and UTIME_OMIT, and ctime moves", () => {
       const p = join(c.fresh("utimens"), "f");
       fs.writeFileSync(p, "x");

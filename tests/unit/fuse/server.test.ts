@@ -300,17 +300,6 @@ describe("worker path (tryServe)", () => {
     expect(out.length).toBe(3);
   }, T);
 
-  test("an opcode without a table entry (IOCTL) is answered ENOSYS in the Worker; INIT is not", () => {
-    const out: Uint8Array[] = [];
-    const s = new Server({}, { write: (b, len) => out.push(b.slice(0, len)), log: () => {} });
-    expect(s.tryServe(request(Opcode.IOCTL, 5, new Bytes().u64(0).u32(0).u32(0x5401).u64(0).u32(0).u32(0)))).toBe(true);
-    const r = parseReply(out[0]!);
-    expect(r.error).toBe(-ENOSYS);
-    expect(r.len).toBe(16);
-    expect(s.tryServe(request(Opcode.INIT, 0, new Bytes().u32(7).u32(31).u32(0).u32(0)))).toBe(false);
-    expect(out.length).toBe(1);
-  }, T);
-
   test("a READDIRPLUS that fills the buffer reports only the entries that fit", () => {
     const noted: number[] = [];
     const s = new Server(

@@ -78,18 +78,6 @@ describe("schema", () => {
     expect([...first, ...next].map((x) => x.name)).toEqual([...Array(10)].map((_, i) => `n${i}`));
     expect(m.q("EXPLAIN QUERY PLAN SELECT id FROM entries WHERE parent = 1 AND id > 3 ORDER BY id LIMIT 5").all().map((r: any) => r.detail).join(" ")).toContain("entries_parent_id");
   });
-
-  test("the orphans purged at each open are found through their own index, not a scan of every inode", () => {
-    const m = MetaDb.memory();
-    const ins = m.q("INSERT INTO inodes (mode, uid, gid, nlink, size, rdev, atime_ns, mtime_ns, ctime_ns, crtime_ns) VALUES (?, 0, 0, ?, 0, 0, 0, 0, 0, 0) RETURNING id");
-    const ids = [0, 1, 0, 2, 1].map((nlink) => (ins.get(0o100644, nlink) as { id: number }).id);
-    const inodes = new InodeTable(m);
-    expect(inodes.orphans()).toEqual([ids[0]!, ids[2]!]);
-    m.q("UPDATE inodes SET nlink = 1 WHERE id = ?").run(ids[0]!); // the index follows nlink changes
-    expect(inodes.orphans()).toEqual([ids[2]!]);
-    const plan = m.q("EXPLAIN QUERY PLAN SELECT id FROM inodes WHERE nlink = 0").all().map((r: any) => r.detail).join(" ");
-    expect(plan).toContain("inodes_orphans");
-  });
 });
 
 describe("block map", () => {

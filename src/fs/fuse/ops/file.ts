@@ -24,8 +24,8 @@ export const fsyncIn = (r: Req) => ({
 export const fileOps: OpDef[] = [
   op({
     opcode: Opcode.OPEN, name: "OPEN", method: "open",
-    decode: (r) => ({ flags: r.u32(fuse_open_in.offsets.flags), openFlags: r.u32(fuse_open_in.offsets.open_flags) }),
-    call: (fs, c, a) => fs.open(c, c.nodeid, a.flags, a.openFlags),
+    decode: (r) => ({ flags: r.u32(fuse_open_in.offsets.flags) }),
+    call: (fs, c, a) => fs.open(c, c.nodeid, a.flags),
     encode: encodeOpenOut,
   }),
   op({
