@@ -15,6 +15,7 @@ import { absolute, absolutePath } from "./paths.ts";
 import { askSecret } from "./prompt.ts";
 import { completeBackendCredentials } from "./secrets.ts";
 import { sizeOption } from "./sizes.ts";
+import { parseOptions } from "./options.ts";
 
 export const DEFAULT_LOG = join(homedir(), ".coffer", "mount.log");
 
@@ -45,9 +46,7 @@ const MountCommandOptions = z.object({
 type MountCommandOptions = z.infer<typeof MountCommandOptions>;
 
 export async function mountCommand(url: string, mountpointArg: string, rawOptions: unknown): Promise<void> {
-  const parsed = MountCommandOptions.safeParse(rawOptions);
-  if (!parsed.success) throw new UserError(parsed.error.issues[0]!.message);
-  const opts = parsed.data;
+  const opts = parseOptions(MountCommandOptions, rawOptions);
   // The path the kernel will mount: absolute against our cwd and symlinks resolved, before any check.
   const mountpoint = canonicalMountpoint(absolute(mountpointArg));
   if (isDaemonChild()) return serveAsDaemonChild(mountRequest(url, mountpoint, opts), opts.log);
